@@ -1,0 +1,58 @@
+# vae-book: `make book` builds the HTML book, `make test` runs every check (see README.md).
+# Everything runs in .venv, created here with the system's python3 (3.11 or newer).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.vaelib-installed
+HTML := _build/html
+
+.NOTPARALLEL:
+.PHONY: install data lint unit-tf unit-jax notebooks html site-check book test clean
+
+# Re-installs only when pyproject.toml changes (or the stamp is removed).
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e ".[book,dev]"
+	@touch $@
+
+# Makes sure MNIST and Fashion-MNIST are in vaelib's cache (fetching them if needed).
+data: install
+	$(PY) -m vaelib data
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit-tf: install
+	KERAS_BACKEND=tensorflow $(BIN)/pytest -p no:cacheprovider tests
+
+unit-jax: install
+	KERAS_BACKEND=jax $(BIN)/pytest -p no:cacheprovider tests
+
+# Every chapter, top to bottom, with the reduced budget; outputs are compared only in the
+# cells marked NBVAL_CHECK_OUTPUT.
+notebooks: install
+	VAELIB_QUICK=1 $(BIN)/pytest --nbval-lax --current-env -p no:cacheprovider book/
+
+# Strict build from the stored notebook outputs: any warning fails it. --all rebuilds every
+# page, so warnings of unchanged pages are reported again.
+html: install
+	@if [ -f scripts/fetch_mathjax.sh ]; then bash scripts/fetch_mathjax.sh; fi
+	$(BIN)/jupyter-book build . -W -n --keep-going --all
+
+site-check: install
+	@if [ -f scripts/check_site.py ]; then $(PY) scripts/check_site.py $(HTML); \
+	else echo "site-check: scripts/check_site.py not found, skipped"; fi
+
+book: install data html
+	@echo "The book is at $(abspath $(HTML)/index.html)"
+
+test: install data lint unit-tf unit-jax notebooks html site-check
+	@echo "All checks passed."
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

@@ -1,0 +1,90 @@
+"""Numerical claims of chapter 4 (book/04_beta.ipynb) that the module tests do not cover.
+
+- A reconstruction loss averaged over the pixels, plus the summed KL, is the summed loss with
+  beta = 784, up to the overall factor 1/784: exactly, for the loss values.
+- Keras's `binary_crossentropy` averages over the last axis: it is `bernoulli_nll` / 784.
+- Summed squared error + beta * KL is 2 sigma^2 times the negative ELBO of a Gaussian decoder
+  with sigma^2 = beta / 2, up to a constant.
+- Adam's step barely changes when the gradient is divided by 784; SGD's step is 784 times smaller.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import vaelib
+
+NUM_PIXELS = 784
+
+
+def _numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor).astype("float64")
+
+
+def _random_batch(seed, batch=32, latent_dim=2):
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 28, 28)).astype("float32")
+    logits = rng.normal(0.0, 3.0, size=(batch, 28, 28)).astype("float32")
+    z_mean = rng.normal(size=(batch, latent_dim)).astype("float32")
+    z_log_var = rng.normal(size=(batch, latent_dim)).astype("float32")
+    return x, logits, z_mean, z_log_var
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pixel_mean_loss_is_summed_loss_with_beta_784(seed):
+    x, logits, z_mean, z_log_var = _random_batch(seed)
+    summed = _numpy(vaelib.bernoulli_nll(x, logits))
+    kl = _numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
+    pixel_mean_loss = summed / NUM_PIXELS + kl
+    np.testing.assert_allclose(NUM_PIXELS * pixel_mean_loss, summed + NUM_PIXELS * kl, rtol=1e-12)
+
+
+def test_pixel_mean_loss_matches_a_beta_784_vae():
+    # The per-example total loss of a VAE with beta = 784 is 784 times the pixel-mean loss
+    # computed from the same encoder outputs and the same noise.
+    x, _, _, _ = _random_batch(3, batch=16)
+    model = vaelib.build_mlp_vae(hidden_units=16, beta=784.0, seed=0)
+    eps = np.random.default_rng(4).normal(size=(16, 2)).astype("float32")
+    terms = {k: _numpy(v) for k, v in model.per_example_losses(x, eps=eps).items()}
+    pixel_mean_loss = terms["reconstruction_loss"] / NUM_PIXELS + terms["kl_loss"]
+    np.testing.assert_allclose(terms["total_loss"], NUM_PIXELS * pixel_mean_loss, rtol=1e-5)
+
+
+def test_keras_binary_crossentropy_averages_over_pixels():
+    x, logits, _, _ = _random_batch(5)
+    flat_x, flat_logits = x.reshape(-1, NUM_PIXELS), logits.reshape(-1, NUM_PIXELS)
+    averaged = _numpy(keras.losses.binary_crossentropy(flat_x, flat_logits, from_logits=True))
+    summed = _numpy(vaelib.bernoulli_nll(x, logits))
+    np.testing.assert_allclose(summed, NUM_PIXELS * averaged, rtol=1e-5)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 0.5, 0.1])
+def test_gaussian_sigma_is_beta(sigma):
+    rng = np.random.default_rng(6)
+    x = rng.random((32, NUM_PIXELS)).astype("float32")
+    x_hat = rng.random((32, NUM_PIXELS)).astype("float32")
+    z_mean, z_log_var = rng.normal(size=(32, 2)), rng.normal(size=(32, 2))
+    nll = _numpy(vaelib.gaussian_nll(x, x_hat, np.log(sigma**2)))
+    kl = _numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
+    constant = NUM_PIXELS / 2 * np.log(2 * np.pi * sigma**2)
+    squared_error = np.sum((x.astype("float64") - x_hat) ** 2, axis=1)
+    beta = 2 * sigma**2
+    np.testing.assert_allclose(
+        2 * sigma**2 * (nll + kl - constant), squared_error + beta * kl, rtol=1e-5
+    )
+
+
+def _one_step(optimizer, gradient):
+    weights = keras.Variable(np.zeros(len(gradient), dtype="float32"))
+    optimizer.apply([keras.ops.convert_to_tensor(gradient)], [weights])
+    return keras.ops.convert_to_numpy(weights)
+
+
+def test_adam_nearly_ignores_the_scale_of_the_loss_and_sgd_does_not():
+    gradient = np.random.default_rng(1).normal(size=5).astype("float32")
+    adam = _one_step(keras.optimizers.Adam(1e-3), gradient)
+    adam_scaled = _one_step(keras.optimizers.Adam(1e-3), gradient / NUM_PIXELS)
+    np.testing.assert_allclose(adam / adam_scaled, 1.0, atol=0.02)
+    sgd = _one_step(keras.optimizers.SGD(1e-3), gradient)
+    sgd_scaled = _one_step(keras.optimizers.SGD(1e-3), gradient / NUM_PIXELS)
+    np.testing.assert_allclose(sgd / sgd_scaled, NUM_PIXELS, rtol=1e-4)

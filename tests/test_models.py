@@ -1,0 +1,308 @@
+"""The VAE model: training, loss bookkeeping, beta changes, validation, saving."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from vaelib.losses import bernoulli_nll, kl_standard_normal
+from vaelib.models import (
+    VAE,
+    build_conv_vae,
+    build_mlp_vae,
+    conv_decoder,
+    conv_encoder,
+    mlp_decoder,
+    mlp_encoder,
+)
+
+LOSS_NAMES = ("reconstruction_loss", "kl_loss", "total_loss")
+
+
+def to_numpy(tensor):
+    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float64")
+
+
+def images(num=96, shape=(28, 28), seed=0):
+    """Blurry random blobs in [0, 1]: structured enough for a VAE to learn from."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(6, 22, (num, 2))
+    rows, cols = np.mgrid[0:28, 0:28]
+    blobs = np.exp(
+        -((rows - centres[:, :1, None]) ** 2 + (cols - centres[:, 1:, None]) ** 2) / 20.0
+    )
+    return blobs.reshape((num, *shape)).astype("float32")
+
+
+def small_vae(**kwargs):
+    keras.utils.set_random_seed(0)
+    kwargs.setdefault("hidden_units", 16)
+    kwargs.setdefault("seed", 0)
+    model = build_mlp_vae(**kwargs)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3))
+    return model
+
+
+def kernel(model, layer_name):
+    return to_numpy(model.encoder.get_layer(layer_name).kernel).copy()
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_fit_reduces_the_loss_and_evaluate_averages_over_every_example():
+    model = small_vae()
+    x = images(num=80)  # batches of 64 and 16: a mean of batch means would be wrong
+    before = model.evaluate(x, batch_size=64, verbose=0, return_dict=True)
+    kl = to_numpy(model.per_example_losses(x)["kl_loss"])  # closed form: no sampling noise
+    assert before["kl_loss"] == pytest.approx(kl.mean(), rel=1e-5)
+    history = model.fit(x, epochs=2, batch_size=32, verbose=0, validation_data=(x[:32],))
+    after = model.evaluate(x, batch_size=64, verbose=0, return_dict=True)
+    for name in LOSS_NAMES:
+        assert name in history.history and f"val_{name}" in history.history
+        assert name in before and name in after
+    assert after["total_loss"] < before["total_loss"]
+    assert after["loss"] == pytest.approx(after["total_loss"], rel=1e-5)
+
+
+def test_gradients_reach_the_encoder_through_the_sampling_layer():
+    # With beta = 0 the loss depends on the encoder only through z = mean + sigma * eps.
+    model = small_vae(beta=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), run_eagerly=True)
+    x = images(num=32)
+    before = {name: kernel(model, name) for name in ("hidden", "z_mean", "z_log_var")}
+    model.train_on_batch(x)
+    for name, weights in before.items():
+        assert not np.allclose(kernel(model, name), weights), f"{name} did not change"
+
+
+class CallCounter(keras.layers.Layer):
+    """Identity layer that counts its (eager) calls."""
+
+    calls = 0
+
+    def call(self, inputs):
+        CallCounter.calls += 1
+        return inputs
+
+
+def test_one_forward_pass_per_training_and_test_step():
+    inputs = keras.Input((28, 28))
+    hidden = CallCounter()(keras.layers.Flatten()(inputs))
+    encoder = keras.Model(inputs, [keras.layers.Dense(2)(hidden), keras.layers.Dense(2)(hidden)])
+    model = VAE(encoder, mlp_decoder(hidden_units=8), seed=0)
+    model.compile(optimizer="adam", run_eagerly=True)
+    x = images(num=16)
+    CallCounter.calls = 0
+    model.train_on_batch(x)
+    assert CallCounter.calls == 1
+    CallCounter.calls = 0
+    model.test_on_batch(x)
+    assert CallCounter.calls == 1
+
+
+def test_num_samples_averages_the_reconstruction_over_samples():
+    model = small_vae(num_samples=3)
+    x = images(num=8)
+    eps = np.random.default_rng(1).standard_normal((3, 8, 2)).astype("float32")
+    stacked = model.per_example_losses(x, eps=eps)
+    single = [to_numpy(model.per_example_losses(x, eps=e)["reconstruction_loss"]) for e in eps]
+    np.testing.assert_allclose(
+        to_numpy(stacked["reconstruction_loss"]), np.mean(single, axis=0), rtol=1e-5
+    )
+
+
+def test_per_example_losses_match_an_independent_computation():
+    model = small_vae(beta=0.5)
+    x = images(num=6)
+    eps = np.random.default_rng(2).standard_normal((6, 2)).astype("float32")
+    terms = model.per_example_losses(x, eps=eps)
+    z_mean, z_log_var = model.encode(x)
+    logits = model.decoder(z_mean + np.exp(z_log_var / 2) * eps)
+    reconstruction = to_numpy(bernoulli_nll(x, logits))
+    kl = to_numpy(kl_standard_normal(z_mean, z_log_var))
+    np.testing.assert_allclose(to_numpy(terms["reconstruction_loss"]), reconstruction, rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(terms["kl_loss"]), kl, rtol=1e-5)
+    np.testing.assert_allclose(
+        to_numpy(terms["total_loss"]), reconstruction + 0.5 * kl, rtol=1e-5
+    )
+    for value in terms.values():
+        assert tuple(value.shape) == (6,)
+
+
+def test_gaussian_likelihood_with_a_learned_variance_and_several_samples_trains():
+    model = small_vae(likelihood="gaussian", gaussian_log_var="learned", num_samples=2)
+    x = images(num=32)
+    history = model.fit(x, epochs=1, batch_size=16, verbose=0).history
+    assert all(math.isfinite(history[name][0]) for name in LOSS_NAMES)
+    assert model.decoder_log_var is not None
+    assert float(to_numpy(model.decoder_log_var)) != 0.0
+    fixed = small_vae(likelihood="gaussian", gaussian_log_var=-2.0)
+    assert fixed.decoder_log_var is None
+    terms = fixed.per_example_losses(x)
+    assert np.all(np.isfinite(to_numpy(terms["total_loss"])))
+
+
+# --------------------------------------------------------------------------- beta
+
+
+class BetaSchedule(keras.callbacks.Callback):
+    """Sets beta per epoch from ``by_epoch``; in the epoch after those, beta = batch index.
+
+    Records each batch's loss terms in that last epoch, recovered from the running means
+    that Keras reports after every batch (all batches have the same size).
+    """
+
+    def __init__(self, by_epoch):
+        super().__init__()
+        self.by_epoch = by_epoch
+        self.seen = []
+        self.epoch = 0
+        self.previous = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        if epoch < len(self.by_epoch):
+            self.model.beta = self.by_epoch[epoch]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.epoch == len(self.by_epoch):
+            self.model.beta = float(batch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch != len(self.by_epoch):
+            return
+        means = np.array([float(logs[name]) for name in LOSS_NAMES])
+        value = means if batch == 0 else (batch + 1) * means - batch * self.previous
+        self.previous = means
+        self.seen.append((self.model.beta, value))
+
+
+def test_beta_changed_by_a_callback_is_used_by_the_loss():
+    model = small_vae(beta=1.0)
+    betas = [0.0, 50.0]
+    schedule = BetaSchedule(betas)
+    history = model.fit(
+        images(num=128), epochs=3, batch_size=32, verbose=0, callbacks=[schedule]
+    ).history
+    # Set in on_epoch_begin: the whole epoch uses the new value.
+    for epoch, beta in enumerate(betas):
+        expected = history["reconstruction_loss"][epoch] + beta * history["kl_loss"][epoch]
+        assert history["total_loss"][epoch] == pytest.approx(expected, rel=1e-5), epoch
+    # Set in on_train_batch_begin: the next step uses the new value.
+    assert [beta for beta, _ in schedule.seen] == [0.0, 1.0, 2.0, 3.0]
+    for beta, (reconstruction, kl, total) in schedule.seen:
+        assert total == pytest.approx(reconstruction + beta * kl, rel=1e-4, abs=1e-3)
+    assert model.beta == 3.0
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("beta", [-1.0, float("nan"), float("inf"), "a", None])
+def test_bad_beta_is_a_value_error(beta):
+    with pytest.raises(ValueError, match="Received: beta="):
+        build_mlp_vae(hidden_units=4, beta=beta)
+    model = build_mlp_vae(hidden_units=4)
+    with pytest.raises(ValueError, match="Received: beta="):
+        model.beta = beta
+
+
+@pytest.mark.parametrize(
+    "builder", [mlp_encoder, mlp_decoder, conv_encoder, conv_decoder, build_mlp_vae]
+)
+def test_latent_dim_below_one_is_a_value_error(builder):
+    with pytest.raises(ValueError, match="Received: latent_dim=0"):
+        builder(latent_dim=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"likelihood": "poisson"}, "likelihood='poisson'"),
+        ({"num_samples": 0}, "num_samples=0"),
+        ({"likelihood": "gaussian", "gaussian_log_var": "big"}, "gaussian_log_var="),
+    ],
+)
+def test_bad_model_arguments_are_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build_mlp_vae(hidden_units=4, **kwargs)
+
+
+def test_mismatched_encoder_and_decoder_are_a_value_error():
+    with pytest.raises(ValueError, match="latent_dim=3"):
+        VAE(mlp_encoder(latent_dim=3, hidden_units=4), mlp_decoder(latent_dim=2, hidden_units=4))
+
+
+def test_bad_data_is_a_value_error():
+    model = small_vae()
+    x = images(num=8)
+    with pytest.raises(ValueError, match=r"\(batch, 28, 28\).*x.shape=\(8, 784\)"):
+        model.fit(x.reshape(8, 784), verbose=0)
+    with pytest.raises(ValueError, match="x.shape=\\(8, 784\\)"):
+        model.encode(x.reshape(8, 784))
+    with pytest.raises(ValueError, match="x.shape"):
+        model(x.reshape(8, 784))
+    bad = x.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        model.evaluate(bad, verbose=0)
+    with pytest.raises(ValueError, match=r"\[0, 1\].*values in \[0, 255\]"):
+        model.fit(np.round(x * 255), verbose=0)
+    with pytest.raises(ValueError, match="validation_data"):
+        model.fit(x, verbose=0, validation_data=(x - 1.0,))
+    gaussian = small_vae(likelihood="gaussian")
+    gaussian.check_data(x * 255)  # any finite value is fine for a Gaussian
+
+
+def test_conv_encoder_accepts_every_image_layout():
+    for shape in ((28, 28, 1), (28, 28), (784,)):
+        model = build_conv_vae(input_shape=shape, seed=0)
+        x = images(num=4, shape=shape)
+        assert tuple(model(x).shape) == (4, *shape)
+        assert model.encode(x)[0].shape == (4, 2)
+    assert model.predict(x, verbose=0).shape == (4, 784)
+    assert tuple(conv_decoder().outputs[0].shape) == (None, 28, 28, 1)
+
+
+def test_decode_and_samples():
+    model = small_vae()
+    probabilities = model.decode(np.zeros((5, 2)))
+    assert probabilities.shape == (5, 28, 28)
+    assert probabilities.min() >= 0 and probabilities.max() <= 1
+    np.testing.assert_array_equal(model.sample_prior(3, seed=4), model.sample_prior(3, seed=4))
+    assert model.reconstruct(images(num=3)).shape == (3, 28, 28)
+
+
+# --------------------------------------------------------------------------- saving
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: small_vae(beta=0.25, num_samples=2),
+        lambda: small_vae(beta=2.0, likelihood="gaussian", gaussian_log_var="learned"),
+        lambda: build_conv_vae(input_shape=(28, 28), beta=0.5, seed=1),
+    ],
+    ids=["mlp", "mlp-gaussian-learned", "conv"],
+)
+def test_save_and_load_round_trip(build, tmp_path):
+    model = build()
+    model.beta = 2 * model.beta  # the value at saving time is the one restored
+    x = images(num=8, shape=model.image_shape)
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    assert isinstance(restored, VAE)
+    for attribute in ("beta", "likelihood", "gaussian_log_var", "num_samples", "latent_dim"):
+        assert getattr(restored, attribute) == getattr(model, attribute), attribute
+    assert restored.image_shape == model.image_shape
+    assert [layer.name for layer in restored.encoder.layers] == [
+        layer.name for layer in model.encoder.layers
+    ]
+    eps = np.random.default_rng(3).standard_normal((8, 2)).astype("float32")
+    original, loaded = model.per_example_losses(x, eps=eps), restored.per_example_losses(x, eps=eps)
+    for name in LOSS_NAMES:
+        np.testing.assert_allclose(to_numpy(loaded[name]), to_numpy(original[name]), rtol=1e-6)
+    np.testing.assert_allclose(restored.decode(eps), model.decode(eps), rtol=1e-6)
