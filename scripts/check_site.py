@@ -425,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip", action="append", default=[], help="page to leave out")
     parser.add_argument(
+        "--page", action="append", default=None, help="check only this page (repeatable)"
+    )
+    parser.add_argument(
         "--mathjax-timeout",
         type=float,
         default=120.0,
@@ -447,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     shots_dir.mkdir(parents=True, exist_ok=True)
     shot_pages = args.screenshot_page or list(DEFAULT_SCREENSHOTS)
     pages = list_pages(html_dir, args.skip)
+    if args.page:
+        pages = [page for page in pages if page in args.page]
+        shot_pages = [page for page in shot_pages if page in pages]
     missing = [page for page in shot_pages if page not in pages]
 
     server, base_url = serve(html_dir)
@@ -455,10 +461,24 @@ def main(argv: list[str] | None = None) -> int:
     all_external: set[str] = set()
     start = time.monotonic()
     try:
-        with Browser(args.chromium) as browser:
+        browser = Browser(args.chromium)
+    except (RuntimeError, OSError, websocket.WebSocketException) as error:
+        server.shutdown()
+        print(f"error: could not start Chromium: {error}", file=sys.stderr)
+        return 2
+    try:
+        with browser:
             for rel in pages:
                 page_start = time.monotonic()
-                report = check_page(browser, links, rel, base_url, args.mathjax_timeout)
+                try:
+                    report = check_page(browser, links, rel, base_url, args.mathjax_timeout)
+                except (RuntimeError, OSError, websocket.WebSocketException) as error:
+                    all_failures[rel] = [f"the check itself failed: {error!r}"]
+                    print(f"FAIL {rel}: {error!r}", flush=True)
+                    if not browser.ws.connected:
+                        print("lost the connection to Chromium; stopping", file=sys.stderr)
+                        break
+                    continue
                 if rel in shot_pages:
                     stem = Path(rel).stem
                     browser.screenshot(shots_dir / f"{stem}.png")
@@ -467,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
                 all_external.update(report["external"])
                 if "redirect" in report:
                     summary = f"redirect to {report['redirect']}"
+                elif "numImages" not in report:
+                    summary = "not loaded"
                 else:
                     summary = (
                         f"{report['numImages']} images, {len(set(report['links']))} links, "

@@ -86,7 +86,9 @@ def test_kl_matches_numerical_integration(rng):
 def test_kl_gaussians_broadcasts_a_prior_over_the_batch(rng):
     mean, log_var = random_gaussians(rng, batch=4, latent_dim=3)
     prior_mean, prior_log_var = np.float32([0.5, -1, 0]), np.float32([0.2, 0, -0.3])
-    expected = kl_gaussians(mean, log_var, np.tile(prior_mean, (4, 1)), np.tile(prior_log_var, (4, 1)))
+    expected = kl_gaussians(
+        mean, log_var, np.tile(prior_mean, (4, 1)), np.tile(prior_log_var, (4, 1))
+    )
     result = kl_gaussians(mean, log_var, prior_mean, prior_log_var)
     np.testing.assert_allclose(to_numpy(result), to_numpy(expected), rtol=1e-6)
 

@@ -206,9 +206,9 @@ def test_beta_sweep_rejects_bad_settings():
 
 
 def test_large_beta_gives_a_smaller_kl_on_mnist():
-    (x_train, _), (x_test, _) = _mnist_or_skip(2000, 500)
+    (x_train, _), (x_test, _) = _mnist_or_skip(1000, 300)
     result = beta_sweep(
-        [0.1, 20.0], x_train, x_test, epochs=3, batch_size=128, hidden_units=64, progress=False
+        [0.1, 20.0], x_train, x_test, epochs=2, batch_size=100, hidden_units=32, progress=False
     )
     kl_small_beta, kl_large_beta = (row["kl_loss"] for row in result.rows)
     assert kl_large_beta < 0.5 * kl_small_beta, (kl_small_beta, kl_large_beta)

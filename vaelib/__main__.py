@@ -6,7 +6,7 @@ Examples:
     python -m vaelib sweep --betas 0 0.02 0.1 0.5 1 2 10 20 --epochs 40 --out results/
 
 Bad flag values end with a one-line message and exit status 2; failures while running (no
-data, an unwritable path) end with a one-line message and exit status 1.
+data, an unwritable path) end with the error's message, without a traceback, and exit status 1.
 """
 
 from __future__ import annotations
@@ -167,6 +167,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sweep" and len(set(args.betas)) != len(args.betas):
         parser.error("argument --betas: expected different values")
+    if args.command == "train" and not args.out.endswith(".keras"):
+        parser.error(f"argument --out: expected a path ending in .keras, received {args.out!r}")
     try:
         if args.command == "data":
             return _run_data()
@@ -177,7 +179,7 @@ def main(argv=None) -> int:
         print("vaelib: interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError, RuntimeError, ImportError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        message = str(error).strip() or type(error).__name__
         print(f"vaelib {args.command}: error: {message}", file=sys.stderr)
         return 1
 
@@ -186,7 +188,6 @@ def _run_data():
     from vaelib import data
 
     data.fetch_all()
-    print(f"Data ready in {data.cache_dir()}")
     return 0
 
 
@@ -223,13 +224,17 @@ def _run_train(args):
     scores = model.evaluate(x_test, batch_size=args.batch_size, verbose=0, return_dict=True)
     reconstruction, kl = float(scores["reconstruction_loss"]), float(scores["kl_loss"])
     print(f"Saved {args.out}")
-    print(f"test reconstruction_loss {reconstruction:.3f}")
-    print(f"test kl_loss             {kl:.3f}")
-    print(f"test loss (beta={args.beta:g})  {reconstruction + args.beta * kl:.3f}")
-    print(f"test ELBO                {np.mean(elbo(model, x_test, seed=args.seed)):.3f}")
+    lines = [
+        ("reconstruction_loss", reconstruction),
+        ("kl_loss", kl),
+        (f"loss (beta={args.beta:g})", reconstruction + args.beta * kl),
+        ("ELBO", np.mean(elbo(model, x_test, seed=args.seed))),
+    ]
     if args.iw_k is not None:
         bound = importance_weighted_bound(model, x_test, args.iw_k, seed=args.seed, progress=True)
-        print(f"test IW bound (k={args.iw_k})  {np.mean(bound):.3f}")
+        lines.append((f"IW bound (k={args.iw_k})", np.mean(bound)))
+    for label, value in lines:
+        print(f"test {label:<22} {value:10.3f}")
     return 0
 
 

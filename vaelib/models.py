@@ -131,18 +131,20 @@ class VAE(keras.Model):
         beta = _check_beta(beta)
         if likelihood not in LIKELIHOODS:
             raise ValueError(
-                f"Expected likelihood to be one of {LIKELIHOODS}. Received: likelihood={likelihood!r}"
+                f"Expected likelihood to be one of {LIKELIHOODS}. "
+                f"Received: likelihood={likelihood!r}"
             )
         if gaussian_log_var != "learned":
             try:
-                gaussian_log_var = float(gaussian_log_var)
+                value = float(gaussian_log_var)
             except (TypeError, ValueError):
-                gaussian_log_var = math.nan
-            if not math.isfinite(gaussian_log_var):
+                value = math.nan
+            if isinstance(gaussian_log_var, bool | str) or not math.isfinite(value):
                 raise ValueError(
                     "Expected gaussian_log_var to be a finite float or 'learned'. "
                     f"Received: gaussian_log_var={gaussian_log_var!r}"
                 )
+            gaussian_log_var = value
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
@@ -192,12 +194,13 @@ class VAE(keras.Model):
         """Weight of the KL term, a float >= 0.
 
         Assigning ``model.beta = value`` writes the model's non-trainable ``beta``
-        variable, which the compiled training step reads: the new value is used from
-        the next step on, on every backend. This is how a warm-up callback changes
-        beta from ``on_epoch_begin`` (or ``on_train_batch_begin``). On JAX, where
-        `fit` keeps the model state outside the variables during an epoch, the
-        setter first writes that state back (`jax_state_sync`) so the assignment is
-        not lost.
+        variable, which the compiled training step reads as state: the new value is
+        used from the next step on, on TensorFlow and on JAX, whether it is set from
+        ``on_epoch_begin`` (a warm-up schedule) or ``on_train_batch_begin``. On JAX,
+        `fit` keeps the live model state outside the variables during an epoch; the
+        getter and setter first write it back (`jax_state_sync`, which Keras's
+        ``Callback.model`` also does), so an assignment through any reference to the
+        model, e.g. a ``LambdaCallback`` closure, is neither lost nor overwritten.
         """
         self._sync_jax_state()
         # The shortest decimal that rounds to the stored float32 (0.1, not 0.10000000149).
@@ -374,7 +377,9 @@ class VAE(keras.Model):
             raise ValueError(str(error).replace("x.shape", f"{name}.shape")) from None
         if array.size == 0:
             return
-        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(
+            array.dtype, np.complexfloating
+        ):
             raise ValueError(f"Expected {name} to hold real numbers. Received: dtype={array.dtype}")
         low, high = np.min(array), np.max(array)
         if not (np.isfinite(low) and np.isfinite(high)):
