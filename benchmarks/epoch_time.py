@@ -4,12 +4,14 @@ Both models are the MNIST MLP VAE of the book (784 -> 512 ReLU -> 2-D latent -> 
 logits, Bernoulli likelihood summed over pixels, KL summed over latent dimensions, batch 128,
 Adam 1e-3), trained in the same process on the same data. After a warm-up epoch each (which
 includes tracing and compilation), the two models train one epoch at a time, alternating (in
-ABBA order, so slow drift of the machine hits both alike), and the script reports the median
-seconds per epoch of each and their ratio.
+ABBA order, so slow drift of the machine hits both alike), and the script reports the seconds
+per epoch of each and their ratio (target: vaelib within 5% of the minimal model).
 
-Two times are measured for every epoch: the epoch itself (from `on_epoch_begin` to
-`on_epoch_end` of a callback) and the whole `fit(..., epochs=1)` call, which adds the per-call
-set-up (data adapter, callbacks, and for vaelib the check of the data's shape and range).
+For every epoch it measures the wall-clock time of the epoch (from `on_epoch_begin` to
+`on_epoch_end` of a callback), the CPU time the process used in it, and the whole
+`fit(..., epochs=1)` call, which adds the per-call set-up (data adapter, callbacks, and for vaelib
+the check of the data's shape and range). It also counts the work of one compiled training step
+(XLA flops on JAX, graph operations on TensorFlow), which does not depend on the machine's load.
 
 Usage:
     python benchmarks/epoch_time.py                      # backend from KERAS_BACKEND

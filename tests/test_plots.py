@@ -267,7 +267,7 @@ def test_rate_distortion_bad_input(rows):
 
 
 def test_figures_save_without_a_display():
-    fig = plots.latent_scatter(np.zeros((4, 2)), np.arange(4), reference=True)
+    fig = plots.latent_scatter(np.zeros((4, 2)), np.arange(4), reference=True, num_reference=50)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", dpi=30)
     assert buffer.getvalue().startswith(b"\x89PNG")

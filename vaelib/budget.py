@@ -29,7 +29,8 @@ def is_quick() -> bool:
     if value in _FALSE:
         return False
     raise ValueError(
-        f"Expected {QUICK_ENV} to be one of 1/0/true/false/yes/no/on/off. Received: {QUICK_ENV}={value!r}"
+        f"Expected {QUICK_ENV} to be one of 1/0/true/false/yes/no/on/off. "
+        f"Received: {QUICK_ENV}={value!r}"
     )
 
 
