@@ -44,6 +44,12 @@ def small_vae(**kwargs):
     return model
 
 
+@pytest.fixture(scope="module")
+def shared_vae():
+    """An untrained model for the tests that neither train it nor change it."""
+    return small_vae(beta=0.5)
+
+
 def kernel(model, layer_name):
     return to_numpy(model.encoder.get_layer(layer_name).kernel).copy()
 
@@ -95,8 +101,8 @@ def test_one_forward_pass_per_step_and_gradients_reach_the_encoder():
     assert all(events[i : i + 2] == ["forward", "loss"] for i in range(0, len(events), 2))
 
 
-def test_num_samples_averages_the_reconstruction_over_samples():
-    model = small_vae(num_samples=3)
+def test_num_samples_averages_the_reconstruction_over_samples(shared_vae):
+    model = shared_vae
     x = images(num=8)
     eps = np.random.default_rng(1).standard_normal((3, 8, 2)).astype("float32")
     stacked = model.per_example_losses(x, eps=eps)
@@ -104,10 +110,12 @@ def test_num_samples_averages_the_reconstruction_over_samples():
     np.testing.assert_allclose(
         to_numpy(stacked["reconstruction_loss"]), np.mean(single, axis=0), rtol=1e-5
     )
+    drawn = model.per_example_losses(x, num_samples=4)
+    assert all(tuple(value.shape) == (8,) for value in drawn.values())
 
 
-def test_per_example_losses_match_an_independent_computation():
-    model = small_vae(beta=0.5)
+def test_per_example_losses_match_an_independent_computation(shared_vae):
+    model = shared_vae
     x = images(num=6)
     eps = np.random.default_rng(2).standard_normal((6, 2)).astype("float32")
     terms = model.per_example_losses(x, eps=eps)
@@ -195,12 +203,12 @@ def test_beta_changed_by_a_callback_is_used_by_the_loss():
 
 
 @pytest.mark.parametrize("beta", [-1.0, float("nan"), float("inf"), "a", None])
-def test_bad_beta_is_a_value_error(beta):
+def test_bad_beta_is_a_value_error(beta, shared_vae):
     with pytest.raises(ValueError, match="Received: beta="):
         build_mlp_vae(hidden_units=4, beta=beta)
-    model = build_mlp_vae(hidden_units=4)
     with pytest.raises(ValueError, match="Received: beta="):
-        model.beta = beta
+        shared_vae.beta = beta
+    assert shared_vae.beta == 0.5
 
 
 @pytest.mark.parametrize(
@@ -229,8 +237,8 @@ def test_mismatched_encoder_and_decoder_are_a_value_error():
         VAE(mlp_encoder(latent_dim=3, hidden_units=4), mlp_decoder(latent_dim=2, hidden_units=4))
 
 
-def test_bad_data_is_a_value_error():
-    model = small_vae()
+def test_bad_data_is_a_value_error(shared_vae):
+    model = shared_vae
     x = images(num=8)
     with pytest.raises(ValueError, match=r"\(batch, 28, 28\).*x.shape=\(8, 784\)"):
         model.fit(x.reshape(8, 784), verbose=0)
@@ -246,7 +254,7 @@ def test_bad_data_is_a_value_error():
         model.fit(np.round(x * 255), verbose=0)
     with pytest.raises(ValueError, match="validation_data"):
         model.fit(x, verbose=0, validation_data=(x - 1.0,))
-    gaussian = small_vae(likelihood="gaussian")
+    gaussian = VAE(model.encoder, model.decoder, likelihood="gaussian")
     gaussian.check_data(x * 255)  # any finite value is fine for a Gaussian
 
 
@@ -263,8 +271,8 @@ def test_conv_vae_accepts_every_image_layout():
         VAE(conv_encoder((784,)), conv_decoder()).per_example_losses(x)
 
 
-def test_decode_and_samples():
-    model = small_vae()
+def test_decode_and_samples(shared_vae):
+    model = shared_vae
     probabilities = model.decode(np.zeros((5, 2)))
     assert probabilities.shape == (5, 28, 28)
     assert probabilities.min() >= 0 and probabilities.max() <= 1

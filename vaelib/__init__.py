@@ -1,7 +1,9 @@
 """vaelib: the companion library of the vae-book tutorial."""
 
+from vaelib import gradients as gradients  # a submodule: vaelib.gradients.pathwise_gradient
 from vaelib import plots as plots  # a submodule: vaelib.plots.latent_scatter(...)
 from vaelib.budget import budget, describe, is_quick
+from vaelib.data import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from vaelib.layers import Sampling
 from vaelib.losses import bernoulli_nll, gaussian_nll, kl_gaussians, kl_standard_normal
 from vaelib.metrics import active_units, elbo, importance_weighted_bound, kl_per_dimension
@@ -22,6 +24,9 @@ __all__ = [
     "budget",
     "describe",
     "is_quick",
+    "FASHION_MNIST_CLASSES",
+    "load_fashion_mnist",
+    "load_mnist",
     "Sampling",
     "VAE",
     "bernoulli_nll",

@@ -68,6 +68,27 @@ def _check_shape(name: str, shape) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
+def _check_vae_arguments(beta, likelihood, gaussian_log_var, num_samples):
+    """Validate the VAE's flat arguments; returns (beta, gaussian_log_var, num_samples)."""
+    beta = _check_beta(beta)
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(
+            f"Expected likelihood to be one of {LIKELIHOODS}. Received: likelihood={likelihood!r}"
+        )
+    if gaussian_log_var != "learned":
+        try:
+            value = float(gaussian_log_var)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(gaussian_log_var, bool | str) or not math.isfinite(value):
+            raise ValueError(
+                "Expected gaussian_log_var to be a finite float or 'learned'. "
+                f"Received: gaussian_log_var={gaussian_log_var!r}"
+            )
+        gaussian_log_var = value
+    return beta, gaussian_log_var, _check_positive_int("num_samples", num_samples)
+
+
 def _shape_str(shape) -> str:
     dims = ["batch" if d is None else str(d) for d in shape]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
@@ -128,28 +149,14 @@ class VAE(keras.Model):
                 raise ValueError(
                     f"Expected {role} to be a Keras model or layer. Received: {role}={part!r}"
                 )
-        beta = _check_beta(beta)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(
-                f"Expected likelihood to be one of {LIKELIHOODS}. "
-                f"Received: likelihood={likelihood!r}"
-            )
-        if gaussian_log_var != "learned":
-            try:
-                value = float(gaussian_log_var)
-            except (TypeError, ValueError):
-                value = math.nan
-            if isinstance(gaussian_log_var, bool | str) or not math.isfinite(value):
-                raise ValueError(
-                    "Expected gaussian_log_var to be a finite float or 'learned'. "
-                    f"Received: gaussian_log_var={gaussian_log_var!r}"
-                )
-            gaussian_log_var = value
+        beta, gaussian_log_var, num_samples = _check_vae_arguments(
+            beta, likelihood, gaussian_log_var, num_samples
+        )
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
         self.gaussian_log_var = gaussian_log_var
-        self.num_samples = _check_positive_int("num_samples", num_samples)
+        self.num_samples = num_samples
         self.seed = seed
         self.sampler = Sampling(seed=seed, name="sampler")
         self.latent_dim = self._infer_latent_dim()
@@ -672,6 +679,9 @@ def build_mlp_vae(
     >>> model.latent_dim, model.beta
     (2, 0.5)
     """
+    _check_vae_arguments(
+        beta, likelihood, vae_kwargs.get("gaussian_log_var", 0.0), vae_kwargs.get("num_samples", 1)
+    )
     encoder = mlp_encoder(input_shape, hidden_units, latent_dim)
     decoder = mlp_decoder(input_shape, hidden_units, latent_dim)
     return VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, **vae_kwargs)
@@ -685,6 +695,9 @@ def build_conv_vae(
     ``input_shape`` may be ``(28, 28, 1)``, ``(28, 28)`` or ``(784,)``; the decoder
     outputs the same shape, so the data needs no reshaping.
     """
+    _check_vae_arguments(
+        beta, likelihood, vae_kwargs.get("gaussian_log_var", 0.0), vae_kwargs.get("num_samples", 1)
+    )
     encoder = conv_encoder(input_shape, latent_dim)
     decoder = conv_decoder(latent_dim, output_shape=input_shape)
     return VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, **vae_kwargs)
