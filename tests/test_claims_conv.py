@@ -142,14 +142,17 @@ def test_swapped_cross_entropy_has_a_different_minimiser(grey):
 
 
 def test_swapped_cross_entropy_on_binary_pixels_is_a_scaled_absolute_error():
-    # Exercise 2: with x in {0, 1} the minimiser is right again, but the loss is about
-    # -log(1e-7) = 16.1 times |x - p|, not a log-likelihood.
+    # Exercise 2: with x in {0, 1} the minimiser is right again, but the loss is about 16 times
+    # |x - p|: -log(1e-7) = 16.1 on black pixels and, since 1 - 1e-7 rounds to 1 - 2^-23 in
+    # float32, 15.9 on white ones. A scaled absolute error, not a log-likelihood.
     p = np.linspace(0.0, 1.0, 101)
-    scale = -math.log(CLIP)
-    for pixel in (0.0, 1.0):
+    scales = {0.0: -math.log(np.float32(CLIP)), 1.0: -math.log(1.0 - np.float32(1.0 - CLIP))}
+    assert scales[0.0] == pytest.approx(16.12, abs=0.01)
+    assert scales[1.0] == pytest.approx(15.94, abs=0.01)
+    for pixel, scale in scales.items():
         swapped = _bce(p, np.full_like(p, pixel))
         assert p[np.argmin(swapped)] == pixel
-        np.testing.assert_allclose(swapped, scale * np.abs(pixel - p), atol=1e-3)
+        np.testing.assert_allclose(swapped, scale * np.abs(pixel - p), rtol=1e-4, atol=1e-4)
 
 
 # -- mistake (c): a ReLU on the decoder's output -------------------------------------------------
@@ -177,7 +180,9 @@ def test_floor_of_the_reconstruction_loss_with_p_at_least_one_half():
     p = np.linspace(0.5, 1.0, 5001)
     for grey in (0.0, 0.1, 0.3, 0.49, 0.6, 0.9, 1.0):
         best = _bce(np.full_like(p, grey), p).min()
-        entropy = 0.0 if grey in (0.0, 1.0) else -(grey * np.log(grey) + (1 - grey) * np.log1p(-grey))
+        entropy = (
+            0.0 if grey in (0.0, 1.0) else -(grey * np.log(grey) + (1 - grey) * np.log1p(-grey))
+        )
         expected = LOG_2 if grey < 0.5 else entropy
         assert best == pytest.approx(expected, abs=1e-3)
 

@@ -1,0 +1,170 @@
+"""Numerical claims of chapter 5 (book/05_likelihoods.ipynb) that the other tests do not cover.
+
+tests/test_losses.py checks the loss functions against SciPy and NumPy, and
+tests/test_claims_beta.py checks the Bernoulli pixel-mean trap of chapter 4. Here:
+
+- 5.1: `gaussian_nll` with a fixed sigma is D/2 log(2 pi sigma^2) + ||x - mu||^2 / (2 sigma^2), with
+  the constants the chapter prints; it is negative at a perfect fit once sigma < 1 / sqrt(2 pi).
+- 5.1: on binary pixels `bernoulli_nll` is minus the Bernoulli log-pmf (scipy.stats); on grey
+  levels its floor is the summed entropy, reached at p = x; near p = x it is a parabola with
+  curvature 1 / (x (1 - x)) (a Gaussian with per-pixel variance x (1 - x)).
+- 5.3: summed squared error + 2 sigma^2 KL is 2 sigma^2 times the Gaussian VAE's loss minus the
+  same constant for every parameter value, so both have the same minimiser (beta_eff = 2 sigma^2);
+  maximum-likelihood probabilistic PCA with noise sigma^2 keeps the directions with variance
+  above sigma^2, and shrinks each by sigma^2.
+- 5.4: MSE averaged over the 784 pixels + w KL is (summed squared error + 784 w KL) / 784, i.e. w
+  times the Gaussian VAE's loss at sigma^2 = 392 w minus its constant (sigma^2 = 392 w / d when
+  the KL is also averaged over d latent dimensions), with the values of sigma the chapter states.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from scipy import optimize, stats
+from scipy.special import entr
+
+import vaelib
+
+NUM_PIXELS = 784
+
+
+def _numpy(tensor):
+    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float64")
+
+
+def _images(seed, batch=8):
+    return np.random.default_rng(seed).random((batch, 28, 28)).astype("float32")
+
+
+@pytest.mark.parametrize(
+    "sigma, printed_constant", [(1.0, 720.4), (0.3, -223.5), (0.1, -1084.8), (2.0, None)]
+)
+def test_gaussian_nll_is_scaled_squared_error_plus_visible_constant(sigma, printed_constant):
+    x = _images(0)
+    noise = np.random.default_rng(1).normal(0.0, 0.2, x.shape)
+    mean = (x + noise).astype("float32")
+    squared_error = np.sum((x.astype("float64") - mean) ** 2, axis=(1, 2))
+    constant = NUM_PIXELS / 2 * math.log(2 * math.pi * sigma**2)
+    nll = _numpy(vaelib.gaussian_nll(x, mean, math.log(sigma**2)))
+    np.testing.assert_allclose(nll, constant + squared_error / (2 * sigma**2), rtol=1e-5)
+    perfect = _numpy(vaelib.gaussian_nll(x, x, math.log(sigma**2)))
+    np.testing.assert_allclose(perfect, constant, rtol=1e-5)
+    assert np.all((perfect < 0) == (sigma < 1 / math.sqrt(2 * math.pi)))
+    if printed_constant is not None:
+        assert round(constant, 1) == printed_constant
+
+
+def test_bernoulli_nll_is_minus_the_bernoulli_log_pmf_on_binary_pixels():
+    rng = np.random.default_rng(2)
+    x = (rng.random((6, 28, 28)) < 0.3).astype("float32")
+    logits = rng.normal(0.0, 4.0, x.shape).astype("float32")
+    p = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
+    expected = -np.sum(stats.bernoulli.logpmf(x.astype(int), p), axis=(1, 2))
+    np.testing.assert_allclose(_numpy(vaelib.bernoulli_nll(x, logits)), expected, rtol=1e-5)
+
+
+def test_bernoulli_nll_on_grey_levels_has_the_entropy_as_floor():
+    x = _images(3)
+    x[:, :5] = 0.0  # some exactly black pixels, as in MNIST
+    x64 = x.astype("float64")
+    floor = np.sum(entr(x64) + entr(1 - x64), axis=(1, 2))
+    exact = np.log(np.clip(x64, 1e-12, 1) / np.clip(1 - x64, 1e-12, 1)).astype("float32")
+    np.testing.assert_allclose(_numpy(vaelib.bernoulli_nll(x, exact)), floor, atol=1e-3)
+    assert np.all(floor > 1.0)
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        moved = exact + rng.normal(0.0, 0.5, x.shape).astype("float32")
+        assert np.all(_numpy(vaelib.bernoulli_nll(x, moved)) > floor)
+
+
+def test_bernoulli_loss_of_a_grey_pixel_is_locally_gaussian_with_variance_x_one_minus_x():
+    x = np.array([0.05, 0.2, 0.5, 0.8, 0.97])
+    delta = 1e-4
+    for p in (x - delta, x + delta):
+        excess = -(x * np.log(p) + (1 - x) * np.log(1 - p)) - (entr(x) + entr(1 - x))
+        np.testing.assert_allclose(excess / ((p - x) ** 2 / (2 * x * (1 - x))), 1.0, atol=3e-3)
+
+
+def _independent_terms(model, x, eps):
+    """Squared error and KL of a VAE computed with NumPy from its encoder and decoder."""
+    z_mean, z_log_var = (_numpy(t) for t in model.encoder(x))
+    z = (z_mean + np.exp(0.5 * z_log_var) * eps).astype("float32")
+    x_hat = _numpy(model.decoder(z))
+    squared_error = np.sum((x.astype("float64") - x_hat) ** 2, axis=(1, 2))
+    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1.0 - z_log_var, axis=1)
+    return squared_error, kl
+
+
+@pytest.mark.parametrize("sigma", [1.0, 0.1])
+def test_squared_error_plus_two_sigma_squared_kl_has_the_gaussian_vaes_minimiser(sigma):
+    model = vaelib.build_mlp_vae(
+        hidden_units=16,
+        latent_dim=3,
+        likelihood="gaussian",
+        gaussian_log_var=math.log(sigma**2),
+        seed=0,
+    )
+    x = _images(5, batch=16)
+    eps = np.random.default_rng(6).normal(size=(16, 3)).astype("float32")
+    constant = NUM_PIXELS * sigma**2 * math.log(2 * math.pi * sigma**2)
+    rng = np.random.default_rng(7)
+    for _ in range(3):  # several parameter values: one affine map for all, hence one minimiser
+        loss = _numpy(model.per_example_losses(x, eps=eps)["total_loss"])
+        squared_error, kl = _independent_terms(model, x, eps)
+        np.testing.assert_allclose(
+            2 * sigma**2 * loss - constant, squared_error + 2 * sigma**2 * kl, rtol=1e-4
+        )
+        for part in (model.encoder, model.decoder):
+            part.set_weights([w + rng.normal(0.0, 0.3, w.shape) for w in part.get_weights()])
+
+
+def test_probabilistic_pca_keeps_the_directions_with_variance_above_sigma_squared():
+    eigenvalues, noise_var = np.array([3.0, 1.5, 0.6, 0.2]), 1.0
+    basis, _ = np.linalg.qr(np.random.default_rng(8).normal(size=(4, 4)))
+    covariance = basis @ np.diag(eigenvalues) @ basis.T
+
+    def negative_log_likelihood(flat):  # per data point, up to a constant
+        w = flat.reshape(4, 4)
+        c = w @ w.T + noise_var * np.eye(4)
+        return 0.5 * (np.linalg.slogdet(c)[1] + np.trace(np.linalg.solve(c, covariance)))
+
+    start = np.random.default_rng(9).normal(size=16)
+    fit = optimize.minimize(negative_log_likelihood, start, method="BFGS", options={"gtol": 1e-9})
+    w = fit.x.reshape(4, 4)
+    kept = np.sort(np.linalg.eigvalsh(w @ w.T))[::-1]
+    np.testing.assert_allclose(kept, np.maximum(eigenvalues - noise_var, 0.0), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "kl_weight, latent_dim, kl_mean_over_z, stated_sigma, stated_beta",
+    [
+        (1.0, 16, False, 19.80, 784.0),
+        (0.1, 16, False, 6.26, 78.4),
+        (0.1, 16, True, 1.57, 4.9),
+    ],
+)
+def test_pixel_mean_mse_plus_kl_is_a_gaussian_vae_with_sigma_squared_392_w(
+    kl_weight, latent_dim, kl_mean_over_z, stated_sigma, stated_beta
+):
+    rng = np.random.default_rng(10)
+    x = _images(11, batch=32).reshape(32, NUM_PIXELS)
+    x_hat = rng.random((32, NUM_PIXELS)).astype("float32")
+    z_mean = rng.normal(size=(32, latent_dim)).astype("float32")
+    z_log_var = rng.normal(0.0, 0.5, size=(32, latent_dim)).astype("float32")
+    kl = _numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
+    # The complaint's loss, as a script computes it: Keras's MSE averages over the pixels.
+    mse = _numpy(keras.losses.mean_squared_error(x, x_hat))
+    weight = kl_weight / latent_dim if kl_mean_over_z else kl_weight
+    trap = mse + weight * kl
+    summed = np.sum((x.astype("float64") - x_hat) ** 2, axis=1)
+    beta_eff = NUM_PIXELS * weight
+    np.testing.assert_allclose(trap, (summed + beta_eff * kl) / NUM_PIXELS, rtol=1e-5)
+    sigma_squared = NUM_PIXELS * weight / 2
+    gaussian = _numpy(vaelib.gaussian_nll(x, x_hat, math.log(sigma_squared))) + kl
+    constant = NUM_PIXELS / 2 * math.log(2 * math.pi * sigma_squared)
+    # float32 resolves the Gaussian loss (a few thousand nats) to ~1e-3 nats: compare on its scale.
+    np.testing.assert_allclose(trap / weight, gaussian - constant, atol=0.01)
+    assert round(math.sqrt(sigma_squared), 2) == stated_sigma
+    assert round(beta_eff, 4) == stated_beta
