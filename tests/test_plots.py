@@ -271,3 +271,13 @@ def test_figures_save_without_a_display():
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=30)
     assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def test_decoded_grid_accepts_wide_linear_limits_but_not_wide_quantile_ones():
+    # A beta = 0 model's codes spread over tens of units; a linear grid must reach them.
+    model = FakeModel()
+    fig = plots.decoded_grid(model, n=3, limit=64.0, spacing="linear")
+    assert isinstance(fig, Figure)
+    assert np.isclose(np.abs(model.decoded[-1]).max(), 64.0)
+    with pytest.raises(ValueError, match="spacing='linear'"):
+        plots.decoded_grid(model, n=3, limit=64.0, spacing="quantile")

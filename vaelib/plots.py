@@ -324,10 +324,16 @@ def decoded_grid(
     digit_size = _check_int(digit_size, "digit_size")
     if isinstance(limit, bool) or not isinstance(limit, int | float | np.number):
         raise ValueError(f"Expected limit to be a number > 0. Received: limit={limit!r}")
-    if not (math.isfinite(limit) and limit > 0) or norm.cdf(-limit) == 0.0:
+    if not (math.isfinite(limit) and limit > 0):
         raise ValueError(f"Expected limit to be a finite number > 0. Received: limit={limit!r}")
     if spacing not in SPACINGS:
         raise ValueError(f"Expected spacing to be one of {SPACINGS}. Received: spacing={spacing!r}")
+    if spacing == "quantile" and norm.cdf(-limit) == 0.0:
+        # Phi(-limit) underflows to 0 beyond about 37.5: the inverse CDF would return infinities.
+        raise ValueError(
+            "Expected limit <= 37 with spacing='quantile' (the prior has no mass to spare "
+            f"beyond it; use spacing='linear' for wider grids). Received: limit={limit!r}"
+        )
     latent_dim = getattr(model, "latent_dim", 2)
     if latent_dim != 2:
         raise ValueError(
