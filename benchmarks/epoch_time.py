@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     import keras
 
     from vaelib.data import load_mnist
-    from vaelib.models import build_mlp_vae
+    from vaelib.networks import build_mlp_vae
 
     minimal_vae = _minimal_vae_class()
     (x_train, _), _ = load_mnist(num_train=args.num_train)

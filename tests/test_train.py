@@ -7,8 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from vaelib.models import build_mlp_vae
-from vaelib.train import KLWarmup, SweepResult, beta_sweep, set_seed, warmup_beta
+from vaelib.callbacks import KLWarmup, warmup_beta
+from vaelib.networks import build_mlp_vae
+from vaelib.train import SweepResult, beta_sweep, set_seed
 
 IMAGE_SHAPE = (4, 4)
 SMALL = dict(epochs=2, batch_size=32, latent_dim=2, hidden_units=16, progress=False)

@@ -1,14 +1,70 @@
-"""vaelib: the companion library of the vae-book tutorial."""
+"""vaelib: the companion library of the vae-book tutorial.
 
-from vaelib import gradients as gradients  # a submodule: vaelib.gradients.pathwise_gradient
-from vaelib import plots as plots  # a submodule: vaelib.plots.latent_scatter(...)
-from vaelib.budget import budget, describe, is_quick
-from vaelib.data import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
-from vaelib.layers import Sampling
-from vaelib.losses import bernoulli_nll, gaussian_nll, kl_gaussians, kl_standard_normal
-from vaelib.metrics import active_units, elbo, importance_weighted_bound, kl_per_dimension
-from vaelib.models import (
-    VAE,
+Importing vaelib registers its layers and models with Keras, so that ``.keras`` files saved
+from vaelib models load: ``import vaelib`` before ``keras.saving.load_model``, or use
+`vaelib.load_model`.
+"""
+
+import os as _os
+import sys as _sys
+
+
+def _import_keras_quietly():
+    """Import Keras (and TensorFlow, on its backend) with file descriptor 2 sent to /dev/null.
+
+    TensorFlow's C++ start-up lines (oneDNN, CUDA drivers) are written to stderr before its
+    logger is set up, so no log level silences them; they are printed only on the first import.
+    Python errors still propagate (their tracebacks print once stderr is restored).
+    """
+    if "keras" in _sys.modules or _os.environ.get("VAELIB_VERBOSE_IMPORT"):
+        return
+    _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for stream in (_sys.stdout, _sys.stderr):
+        stream.flush()
+    saved, devnull = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
+    try:
+        _os.dup2(devnull, 2)
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow  # noqa: F401
+    finally:
+        _os.dup2(saved, 2)
+        _os.close(saved)
+        _os.close(devnull)
+
+
+_import_keras_quietly()
+
+from vaelib import bounds as bounds  # noqa: E402  (submodules: vaelib.bounds.elbo, ...)
+from vaelib import gradients as gradients  # noqa: E402
+from vaelib import likelihoods as likelihoods  # noqa: E402
+from vaelib import plots as plots  # noqa: E402
+from vaelib.bounds import (  # noqa: E402
+    active_units,
+    elbo,
+    importance_weighted_bound,
+    kl_per_dimension,
+)
+from vaelib.budget import budget, describe, is_quick  # noqa: E402
+from vaelib.callbacks import KLWarmup, NonFiniteLossError, StopOnNonFiniteLoss  # noqa: E402
+from vaelib.data import (  # noqa: E402
+    FASHION_MNIST_CLASSES,
+    load_fashion_mnist,
+    load_mnist,
+    make_shapes,
+    make_tabular,
+)
+from vaelib.layers import Sampling  # noqa: E402
+from vaelib.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian  # noqa: E402
+from vaelib.losses import (  # noqa: E402
+    bernoulli_nll,
+    gaussian_nll,
+    kl_gaussians,
+    kl_standard_normal,
+)
+from vaelib.models import VAE, ForwardOutput  # noqa: E402
+from vaelib.networks import (  # noqa: E402
     build_conv_vae,
     build_mlp_vae,
     conv_decoder,
@@ -16,36 +72,57 @@ from vaelib.models import (
     mlp_decoder,
     mlp_encoder,
 )
-from vaelib.train import KLWarmup, SweepResult, beta_sweep, set_seed
+from vaelib.train import SweepResult, beta_sweep, set_seed  # noqa: E402
 
-__version__ = "0.1.0"
+
+def load_model(path, **kwargs):
+    """Load a ``.keras`` file saved from a vaelib model (``keras.saving.load_model``).
+
+    Example:
+        >>> model = vaelib.load_model("vae.keras")  # doctest: +SKIP
+    """
+    import keras
+
+    return keras.saving.load_model(path, **kwargs)
+
+
+__version__ = "0.2.0"
 
 __all__ = [
-    "budget",
-    "describe",
-    "is_quick",
+    "Bernoulli",
+    "ContinuousBernoulli",
     "FASHION_MNIST_CLASSES",
-    "load_fashion_mnist",
-    "load_mnist",
+    "ForwardOutput",
+    "Gaussian",
+    "KLWarmup",
+    "NonFiniteLossError",
     "Sampling",
+    "StopOnNonFiniteLoss",
+    "SweepResult",
     "VAE",
+    "__version__",
+    "active_units",
     "bernoulli_nll",
+    "beta_sweep",
+    "budget",
     "build_conv_vae",
     "build_mlp_vae",
     "conv_decoder",
     "conv_encoder",
+    "describe",
+    "elbo",
     "gaussian_nll",
+    "importance_weighted_bound",
+    "is_quick",
     "kl_gaussians",
+    "kl_per_dimension",
     "kl_standard_normal",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_model",
+    "make_shapes",
+    "make_tabular",
     "mlp_decoder",
     "mlp_encoder",
-    "active_units",
-    "elbo",
-    "importance_weighted_bound",
-    "kl_per_dimension",
-    "KLWarmup",
-    "SweepResult",
-    "beta_sweep",
     "set_seed",
-    "__version__",
 ]

@@ -3,172 +3,37 @@
 Examples:
     python -m vaelib data
     python -m vaelib train --beta 1 --epochs 40 --out model.keras
+    python -m vaelib train --data mine.npz --likelihood gaussian --gaussian-variance shared
     python -m vaelib sweep --betas 0 0.02 0.1 0.5 1 2 10 20 --epochs 40 --out results/
 
-Bad flag values end with a one-line message and exit status 2; failures while running (no
-data, an unwritable path) end with the error's message, without a traceback, and exit status 1.
+``--data`` is ``mnist``, ``fashion_mnist`` or an ``.npz`` file holding ``x_train`` and
+``x_test`` (any shape per example: images or rows of features) and optionally integer labels
+``y_train`` and ``y_test``.
+
+Bad flag values and unreadable ``--data`` files end with a one-line message and exit status 2;
+failures while running (no data, data the likelihood refuses, an unwritable path) end with the
+error's message, without a traceback, and exit status 1.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
 
-DATASETS = ("mnist", "fashion_mnist")
-LIKELIHOODS = ("bernoulli", "gaussian")
+import numpy as np
 
-
-def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text!r}")
-    return value
-
-
-def _positive_float(text):
-    value = _non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, received {text!r}")
-    return value
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, received {text!r}")
-    return value
-
-
-def _non_negative_int(text):
-    if text.strip() == "0":
-        return 0
-    return _positive_int(text)
-
-
-def _add_model_flags(parser, epochs):
-    group = parser.add_argument_group("model and training")
-    group.add_argument(
-        "--dataset", choices=DATASETS, default="mnist", help="training data (default: mnist)"
-    )
-    group.add_argument(
-        "--num-train",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="use only the first N training images (default: all 60000)",
-    )
-    group.add_argument(
-        "--num-test",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="use only the first N test images (default: all 10000)",
-    )
-    group.add_argument(
-        "--epochs", type=_positive_int, default=epochs, help=f"training epochs (default: {epochs})"
-    )
-    group.add_argument(
-        "--batch-size", type=_positive_int, default=128, help="examples per step (default: 128)"
-    )
-    group.add_argument(
-        "--latent-dim", type=_positive_int, default=2, help="size of the latent code (default: 2)"
-    )
-    group.add_argument(
-        "--hidden-units",
-        type=_positive_int,
-        default=512,
-        help="width of the MLP hidden layer (default: 512)",
-    )
-    group.add_argument(
-        "--learning-rate", type=_positive_float, default=1e-3, help="Adam step size (default: 1e-3)"
-    )
-    group.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
-    group.add_argument(
-        "--iw-k",
-        type=_positive_int,
-        default=None,
-        metavar="K",
-        help="also report the importance-weighted bound with K samples (default: off)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of `python -m vaelib`."""
-    parser = argparse.ArgumentParser(
-        prog="vaelib", description="Train and evaluate variational autoencoders on MNIST."
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    commands.add_parser(
-        "data",
-        help="download MNIST and Fashion-MNIST into the cache",
-        description="Download and verify MNIST and Fashion-MNIST into the local cache.",
-    )
-
-    train = commands.add_parser(
-        "train",
-        help="train one VAE and save it",
-        description="Train one MLP VAE, save it as a .keras file and print its test metrics.",
-    )
-    train.add_argument(
-        "--beta",
-        type=_non_negative_float,
-        default=1.0,
-        help="weight of the KL term, >= 0 (default: 1)",
-    )
-    train.add_argument(
-        "--likelihood",
-        choices=LIKELIHOODS,
-        default="bernoulli",
-        help="decoder distribution (default: bernoulli)",
-    )
-    _add_model_flags(train, epochs=40)
-    train.add_argument(
-        "--out", default="model.keras", help="path of the saved model (default: model.keras)"
-    )
-    train.add_argument(
-        "--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras fit verbosity (default: 2)"
-    )
-
-    sweep = commands.add_parser(
-        "sweep",
-        help="train one VAE per beta and write a table and figures",
-        description=(
-            "Train one fresh MLP VAE per beta, then write results.csv, results.md, "
-            "latent_beta{b}.png, grid_beta{b}.png and rate_distortion.png."
-        ),
-    )
-    sweep.add_argument(
-        "--betas",
-        type=_non_negative_float,
-        nargs="+",
-        default=[0.0, 0.02, 0.1, 0.5, 1.0, 2.0, 10.0, 20.0],
-        metavar="BETA",
-        help="weights of the KL term, each >= 0 (default: 0 0.02 0.1 0.5 1 2 10 20)",
-    )
-    _add_model_flags(sweep, epochs=40)
-    sweep.add_argument(
-        "--out", default="results", help="output folder, created if needed (default: results/)"
-    )
-    return parser
+import vaelib  # noqa: F401  (already loaded; first, so that its quiet import of TensorFlow applies)
+from vaelib.cli import DATASETS, build_parser, check_flags
+from vaelib.data.npz import DataFileError, first_line, read_npz
 
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "sweep" and len(set(args.betas)) != len(args.betas):
-        parser.error("argument --betas: expected different values")
-    if args.command == "train" and not args.out.endswith(".keras"):
-        parser.error(f"argument --out: expected a path ending in .keras, received {args.out!r}")
+    if args.command != "data":
+        check_flags(args)
     try:
         if args.command == "data":
             return _run_data()
@@ -178,6 +43,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("vaelib: interrupted", file=sys.stderr)
         return 130
+    except DataFileError as error:
+        print(f"vaelib {args.command}: error: argument --data: {error}", file=sys.stderr)
+        return 2
     except (OSError, ValueError, RuntimeError, ImportError) as error:
         message = str(error).strip() or type(error).__name__
         print(f"vaelib {args.command}: error: {message}", file=sys.stderr)
@@ -191,31 +59,74 @@ def _run_data():
     return 0
 
 
-def _load(args):
-    from vaelib import data
+# ---------------------------------------------------------------------- data
 
-    loader = data.load_mnist if args.dataset == "mnist" else data.load_fashion_mnist
-    return loader(num_train=args.num_train, num_test=args.num_test)
+
+def _load(args):
+    """``((x_train, y_train), (x_test, y_test))``; the labels may be None (npz files only)."""
+    if args.data in DATASETS:
+        from vaelib import data
+
+        loader = data.load_mnist if args.data == "mnist" else data.load_fashion_mnist
+        return loader(num_train=args.num_train, num_test=args.num_test)
+    arrays = read_npz(args.data)
+    return tuple(
+        (arrays[f"x_{split}"][:limit], _head(arrays.get(f"y_{split}"), limit))
+        for split, limit in (("train", args.num_train), ("test", args.num_test))
+    )
+
+
+def _head(array, limit):
+    return None if array is None else array[:limit]
+
+
+# ---------------------------------------------------------------------- models
+
+
+def _likelihood(args):
+    """A fresh likelihood (one per model: it is a layer, holding any learned variance)."""
+    if args.likelihood != "gaussian":
+        return args.likelihood
+    from vaelib.likelihoods import Gaussian
+
+    log_var = 0.0 if args.gaussian_log_var is None else args.gaussian_log_var
+    return Gaussian(log_var=log_var, variance=args.gaussian_variance or "fixed")
+
+
+def _build_model(args, input_shape, beta):
+    from vaelib.networks import build_mlp_vae
+
+    return build_mlp_vae(
+        input_shape=input_shape,
+        hidden_units=list(args.hidden_units),
+        latent_dim=args.latent_dim,
+        likelihood=_likelihood(args),
+        beta=beta,
+        seed=args.seed,
+    )
+
+
+def _variance_line(model):
+    """The learned Gaussian log-variance (its mean, per feature), or None."""
+    likelihood = model.likelihood
+    if getattr(likelihood, "variance", "fixed") == "fixed" or likelihood.log_var is None:
+        return None
+    import keras
+
+    value = float(np.mean(keras.ops.convert_to_numpy(likelihood.log_var)))
+    label = "log-variance" if likelihood.variance == "shared" else "mean log-variance"
+    return f"learned {label} ({likelihood.variance}) {value:.3f}"
 
 
 def _run_train(args):
+    (x_train, _), (x_test, _) = _load(args)
     import keras
-    import numpy as np
 
-    from vaelib.metrics import elbo, importance_weighted_bound
-    from vaelib.models import build_mlp_vae
+    from vaelib.bounds import elbo, importance_weighted_bound
     from vaelib.train import set_seed
 
-    (x_train, _), (x_test, _) = _load(args)
     set_seed(args.seed)
-    model = build_mlp_vae(
-        input_shape=x_train.shape[1:],
-        hidden_units=args.hidden_units,
-        latent_dim=args.latent_dim,
-        beta=args.beta,
-        likelihood=args.likelihood,
-        seed=args.seed,
-    )
+    model = _build_model(args, x_train.shape[1:], args.beta)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate))
     model.fit(x_train, epochs=args.epochs, batch_size=args.batch_size, verbose=args.verbose)
     folder = os.path.dirname(os.path.abspath(args.out))
@@ -235,10 +146,17 @@ def _run_train(args):
         lines.append((f"IW bound (k={args.iw_k})", np.mean(bound)))
     for label, value in lines:
         print(f"test {label:<22} {value:10.3f}")
+    variance = _variance_line(model)
+    if variance:
+        print(variance)
     return 0
 
 
+# ---------------------------------------------------------------------- sweep
+
+
 def _run_sweep(args):
+    (x_train, _), (x_test, y_test) = _load(args)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,7 +165,6 @@ def _run_sweep(args):
     from vaelib import plots
     from vaelib.train import beta_sweep
 
-    (x_train, _), (x_test, y_test) = _load(args)
     os.makedirs(args.out, exist_ok=True)
     result = beta_sweep(
         args.betas,
@@ -256,40 +173,72 @@ def _run_sweep(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         latent_dim=args.latent_dim,
-        hidden_units=args.hidden_units,
+        hidden_units=list(args.hidden_units),
         learning_rate=args.learning_rate,
         seed=args.seed,
         iw_k=args.iw_k,
+        build_model=lambda beta: _build_model(args, x_train.shape[1:], beta),
     )
     result.to_csv(os.path.join(args.out, "results.csv"))
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(result.to_markdown())
+    if args.save_models:
+        names = [f"vae_beta_{beta:g}.keras" for beta in result.models]
+        for name, model in zip(names, result.models.values(), strict=True):
+            model.save(os.path.join(args.out, name))
+        print(f"Saved {len(names)} models to {args.out}: {', '.join(names)}")
     class_names = None
-    if args.dataset == "fashion_mnist":
+    if args.data == "fashion_mnist":
         from vaelib.data import FASHION_MNIST_CLASSES as class_names
     figures = {"rate_distortion.png": lambda: plots.rate_distortion(result.rows)}
-    if args.latent_dim == 2:
-        for beta, model in result.models.items():
-            figures[f"latent_beta{beta:g}.png"] = _latent_figure(model, x_test, y_test, class_names)
-            figures[f"grid_beta{beta:g}.png"] = _grid_figure(model, beta)
-    else:
-        print("Latent and grid figures need --latent-dim 2; skipped.", file=sys.stderr)
+    figures.update(_latent_figures(args, result.models, x_test, y_test, class_names))
+    written = 0
     for name, make_figure in figures.items():
-        figure = make_figure()
+        try:
+            figure = make_figure()
+        except (ValueError, TypeError) as error:
+            print(f"Skipped {name}: {first_line(error)}", file=sys.stderr)
+            continue
         figure.savefig(os.path.join(args.out, name), dpi=100, bbox_inches="tight")
         plt.close(figure)
+        written += 1
     print(result.to_markdown())
-    print(f"Wrote results.csv, results.md and {len(figures)} figures to {args.out}")
+    print(f"Wrote results.csv, results.md and {written} figures to {args.out}")
     return 0
+
+
+def _is_image(shape):
+    """Images: (H, W), (H, W, C), or flat with a square number of pixels."""
+    return len(shape) >= 2 or math.isqrt(shape[0]) ** 2 == shape[0]
+
+
+def _latent_figures(args, models, x_test, y_test, class_names):
+    """The latent scatter and decoded grid of each model, where they make sense."""
+    if args.latent_dim != 2:
+        print("Latent and grid figures need --latent-dim 2; skipped.", file=sys.stderr)
+        return {}
+    scatter, grid = y_test is not None, _is_image(x_test.shape[1:])
+    if not scatter:
+        print("Latent scatter figures need test labels (y_test); skipped.", file=sys.stderr)
+    if not grid:
+        shape = x_test.shape[1:]
+        print(
+            f"Grid figures need images; the data are {shape} per example; skipped.", file=sys.stderr
+        )
+    figures = {}
+    for beta, model in models.items():
+        if scatter:
+            figures[f"latent_beta{beta:g}.png"] = _latent_figure(model, x_test, y_test, class_names)
+        if grid:
+            figures[f"grid_beta{beta:g}.png"] = _grid_figure(model, beta)
+    return figures
 
 
 def _latent_figure(model, x_test, y_test, class_names):
     def make():
-        import keras
-
         from vaelib import plots
 
-        z_mean = keras.ops.convert_to_numpy(model.encode(x_test)[0])
+        z_mean = np.asarray(model.encode(x_test)[0])
         beta = f"{model.beta:g}"
         return plots.latent_scatter(
             z_mean, y_test, class_names=class_names, reference=True, title=f"beta = {beta}"

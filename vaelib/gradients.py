@@ -15,27 +15,20 @@ a seed gives the same numbers on every backend.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import keras
 import numpy as np
 
-from vaelib import losses
+from vaelib import _checks
 
 _ROWS_PER_CALL = 10_000  # decoder rows per forward/backward pass in `encoder_gradients`
 
 
 def _check_num_samples(num_samples) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, Integral) or num_samples < 1:
-        raise ValueError(
-            f"Expected num_samples >= 1 (an int). Received: num_samples={num_samples!r}"
-        )
-    return int(num_samples)
+    return _checks.check_positive_int("num_samples", num_samples)
 
 
 def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral)):
-        raise ValueError(f"Expected seed to be an int or None. Received: seed={seed!r}")
+    return _checks.check_seed(seed)
 
 
 def _noise(shape, num_samples, seed):
@@ -126,11 +119,7 @@ def pathwise_gradient(f_grad, mu, log_var, num_samples=1000, seed=None):
 
 def _log_likelihood(model, x, outputs):
     """log p(x|z) per row from decoder outputs; backend tensors (also JAX tracers)."""
-    if model.likelihood == "bernoulli":
-        return -losses.bernoulli_nll(x, outputs)
-    log_var = getattr(model, "decoder_log_var", None)
-    log_var = model.gaussian_log_var if log_var is None else keras.ops.convert_to_numpy(log_var)
-    return -losses.gaussian_nll(x, outputs, float(log_var))
+    return -model.likelihood.nll(x, outputs)
 
 
 def _value_and_grad(model, x, z):

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import ops
 
-
-def _shape_str(shape) -> str:
-    return (
-        "("
-        + ", ".join("None" if d is None else str(d) for d in shape)
-        + (",)" if len(shape) == 1 else ")")
-    )
-
-
-def _compatible(a, b) -> bool:
-    """True when two static shapes can be equal (``None`` matches anything)."""
-    if len(a) != len(b):
-        return False
-    return all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+from vaelib import _checks
+from vaelib._checks import compatible as _compatible
+from vaelib._checks import shape_str as _shape_str
 
 
 @keras.saving.register_keras_serializable(package="vaelib")
@@ -63,9 +50,7 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"Expected seed to be an int or None. Received: seed={seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.seed = _checks.check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.built = True
 
@@ -105,10 +90,7 @@ class Sampling(keras.layers.Layer):
         if eps is None:
             shape = tuple(ops.shape(z_mean))
             if num_samples is not None:
-                if not isinstance(num_samples, int) or num_samples < 1:
-                    raise ValueError(
-                        f"Expected num_samples >= 1. Received: num_samples={num_samples!r}"
-                    )
+                num_samples = _checks.check_positive_int("num_samples", num_samples)
                 shape = (num_samples,) + shape
             eps = keras.random.normal(shape, dtype=self.compute_dtype, seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * eps
@@ -124,7 +106,14 @@ class Sampling(keras.layers.Layer):
             shape = (num_samples, *shape)
         return keras.KerasTensor(shape, dtype=self.compute_dtype)
 
+    def save_own_variables(self, store):
+        # The noise generator's state is saved too, so that a model that is saved, loaded and
+        # trained further draws the same noise as the original would have.
+        store["seed_state"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        if "seed_state" in store:
+            self.seed_generator.state.assign(store["seed_state"])
+
     def get_config(self):
-        config = super().get_config()
-        config.update({"seed": self.seed})
-        return config
+        return {**super().get_config(), "seed": self.seed}

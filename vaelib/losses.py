@@ -18,12 +18,22 @@ from keras import ops
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _sum_per_example(values):
+def sum_per_example(values):
     """Sum a tensor over all axes but the first, giving shape ``(batch,)``."""
     ndim = len(values.shape)
     if ndim <= 1:
         return values
     return ops.sum(values, axis=tuple(range(1, ndim)))
+
+
+def kl_standard_normal_per_dimension(z_mean, z_log_var):
+    """KL(N(mu_j, sigma_j^2) || N(0, 1)) of each latent dimension, shape ``(batch, latent_dim)``.
+
+    ``1/2 (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``; `kl_standard_normal` is its sum over j.
+    """
+    z_mean = ops.convert_to_tensor(z_mean)
+    z_log_var = ops.cast(z_log_var, z_mean.dtype)
+    return 0.5 * (ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var)
 
 
 def kl_standard_normal(z_mean, z_log_var):
@@ -50,10 +60,7 @@ def kl_standard_normal(z_mean, z_log_var):
     >>> [float(v) for v in kl]
     [0.0, 0.0, 0.0]
     """
-    z_mean = ops.convert_to_tensor(z_mean)
-    z_log_var = ops.cast(z_log_var, z_mean.dtype)
-    terms = ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var
-    return 0.5 * _sum_per_example(terms)
+    return sum_per_example(kl_standard_normal_per_dimension(z_mean, z_log_var))
 
 
 def kl_gaussians(mean_q, log_var_q, mean_p, log_var_p):
@@ -96,7 +103,7 @@ def kl_gaussians(mean_q, log_var_q, mean_p, log_var_p):
         + ops.square(mean_q - mean_p) * ops.exp(-log_var_p)
         - 1.0
     )
-    return 0.5 * _sum_per_example(terms)
+    return 0.5 * sum_per_example(terms)
 
 
 def bernoulli_nll(x, logits):
@@ -127,7 +134,7 @@ def bernoulli_nll(x, logits):
     """
     logits = ops.convert_to_tensor(logits)
     x = ops.cast(x, logits.dtype)
-    return _sum_per_example(ops.softplus(logits) - x * logits)
+    return sum_per_example(ops.softplus(logits) - x * logits)
 
 
 def gaussian_nll(x, mean, log_var):
@@ -161,4 +168,4 @@ def gaussian_nll(x, mean, log_var):
     x = ops.cast(x, dtype)
     log_var = ops.cast(log_var, dtype)
     terms = 0.5 * (LOG_2PI + log_var + ops.square(x - mean) * ops.exp(-log_var))
-    return _sum_per_example(terms)
+    return sum_per_example(terms)

@@ -22,16 +22,13 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 from scipy import optimize, stats
 from scipy.special import entr
 
 import vaelib
 
 NUM_PIXELS = 784
-
-
-def _numpy(tensor):
-    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype="float64")
 
 
 def _images(seed, batch=8):
@@ -47,9 +44,9 @@ def test_gaussian_nll_is_scaled_squared_error_plus_visible_constant(sigma, print
     mean = (x + noise).astype("float32")
     squared_error = np.sum((x.astype("float64") - mean) ** 2, axis=(1, 2))
     constant = NUM_PIXELS / 2 * math.log(2 * math.pi * sigma**2)
-    nll = _numpy(vaelib.gaussian_nll(x, mean, math.log(sigma**2)))
+    nll = to_numpy(vaelib.gaussian_nll(x, mean, math.log(sigma**2)))
     np.testing.assert_allclose(nll, constant + squared_error / (2 * sigma**2), rtol=1e-5)
-    perfect = _numpy(vaelib.gaussian_nll(x, x, math.log(sigma**2)))
+    perfect = to_numpy(vaelib.gaussian_nll(x, x, math.log(sigma**2)))
     np.testing.assert_allclose(perfect, constant, rtol=1e-5)
     assert np.all((perfect < 0) == (sigma < 1 / math.sqrt(2 * math.pi)))
     if printed_constant is not None:
@@ -62,7 +59,7 @@ def test_bernoulli_nll_is_minus_the_bernoulli_log_pmf_on_binary_pixels():
     logits = rng.normal(0.0, 4.0, x.shape).astype("float32")
     p = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
     expected = -np.sum(stats.bernoulli.logpmf(x.astype(int), p), axis=(1, 2))
-    np.testing.assert_allclose(_numpy(vaelib.bernoulli_nll(x, logits)), expected, rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(vaelib.bernoulli_nll(x, logits)), expected, rtol=1e-5)
 
 
 def test_bernoulli_nll_on_grey_levels_has_the_entropy_as_floor():
@@ -71,12 +68,12 @@ def test_bernoulli_nll_on_grey_levels_has_the_entropy_as_floor():
     x64 = x.astype("float64")
     floor = np.sum(entr(x64) + entr(1 - x64), axis=(1, 2))
     exact = np.log(np.clip(x64, 1e-12, 1) / np.clip(1 - x64, 1e-12, 1)).astype("float32")
-    np.testing.assert_allclose(_numpy(vaelib.bernoulli_nll(x, exact)), floor, atol=1e-3)
+    np.testing.assert_allclose(to_numpy(vaelib.bernoulli_nll(x, exact)), floor, atol=1e-3)
     assert np.all(floor > 1.0)
     rng = np.random.default_rng(4)
     for _ in range(5):
         moved = exact + rng.normal(0.0, 0.5, x.shape).astype("float32")
-        assert np.all(_numpy(vaelib.bernoulli_nll(x, moved)) > floor)
+        assert np.all(to_numpy(vaelib.bernoulli_nll(x, moved)) > floor)
 
 
 def test_bernoulli_loss_of_a_grey_pixel_is_locally_gaussian_with_variance_x_one_minus_x():
@@ -89,9 +86,9 @@ def test_bernoulli_loss_of_a_grey_pixel_is_locally_gaussian_with_variance_x_one_
 
 def _independent_terms(model, x, eps):
     """Squared error and KL of a VAE computed with NumPy from its encoder and decoder."""
-    z_mean, z_log_var = (_numpy(t) for t in model.encoder(x))
+    z_mean, z_log_var = (to_numpy(t) for t in model.encoder(x))
     z = (z_mean + np.exp(0.5 * z_log_var) * eps).astype("float32")
-    x_hat = _numpy(model.decoder(z))
+    x_hat = to_numpy(model.decoder(z))
     squared_error = np.sum((x.astype("float64") - x_hat) ** 2, axis=(1, 2))
     kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1.0 - z_log_var, axis=1)
     return squared_error, kl
@@ -102,8 +99,7 @@ def test_squared_error_plus_two_sigma_squared_kl_has_the_gaussian_vaes_minimiser
     model = vaelib.build_mlp_vae(
         hidden_units=16,
         latent_dim=3,
-        likelihood="gaussian",
-        gaussian_log_var=math.log(sigma**2),
+        likelihood=vaelib.Gaussian(log_var=math.log(sigma**2)),
         seed=0,
     )
     x = _images(5, batch=16)
@@ -111,7 +107,7 @@ def test_squared_error_plus_two_sigma_squared_kl_has_the_gaussian_vaes_minimiser
     constant = NUM_PIXELS * sigma**2 * math.log(2 * math.pi * sigma**2)
     rng = np.random.default_rng(7)
     for _ in range(3):  # several parameter values: one affine map for all, hence one minimiser
-        loss = _numpy(model.per_example_losses(x, eps=eps)["total_loss"])
+        loss = to_numpy(model.per_example_losses(x, eps=eps)["total_loss"])
         squared_error, kl = _independent_terms(model, x, eps)
         np.testing.assert_allclose(
             2 * sigma**2 * loss - constant, squared_error + 2 * sigma**2 * kl, rtol=1e-4
@@ -153,16 +149,16 @@ def test_pixel_mean_mse_plus_kl_is_a_gaussian_vae_with_sigma_squared_392_w(
     x_hat = rng.random((32, NUM_PIXELS)).astype("float32")
     z_mean = rng.normal(size=(32, latent_dim)).astype("float32")
     z_log_var = rng.normal(0.0, 0.5, size=(32, latent_dim)).astype("float32")
-    kl = _numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
+    kl = to_numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
     # The complaint's loss, as a script computes it: Keras's MSE averages over the pixels.
-    mse = _numpy(keras.losses.mean_squared_error(x, x_hat))
+    mse = to_numpy(keras.losses.mean_squared_error(x, x_hat))
     weight = kl_weight / latent_dim if kl_mean_over_z else kl_weight
     trap = mse + weight * kl
     summed = np.sum((x.astype("float64") - x_hat) ** 2, axis=1)
     beta_eff = NUM_PIXELS * weight
     np.testing.assert_allclose(trap, (summed + beta_eff * kl) / NUM_PIXELS, rtol=1e-5)
     sigma_squared = NUM_PIXELS * weight / 2
-    gaussian = _numpy(vaelib.gaussian_nll(x, x_hat, math.log(sigma_squared))) + kl
+    gaussian = to_numpy(vaelib.gaussian_nll(x, x_hat, math.log(sigma_squared))) + kl
     constant = NUM_PIXELS / 2 * math.log(2 * math.pi * sigma_squared)
     # float32 resolves the Gaussian loss (a few thousand nats) to ~1e-3 nats: compare on its scale.
     np.testing.assert_allclose(trap / weight, gaussian - constant, atol=0.01)

@@ -14,16 +14,12 @@ import math
 
 import numpy as np
 import pytest
-from keras import ops
+from conftest import to_numpy
 from scipy import integrate, optimize
 
 from vaelib.losses import kl_gaussians, kl_standard_normal
 
 LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _np(tensor):
-    return np.asarray(ops.convert_to_numpy(tensor), dtype=np.float64)
 
 
 def _log_normal(z, mean, log_var):
@@ -46,7 +42,7 @@ def _kl_1d(mu, log_var):
     mu, log_var = np.broadcast_arrays(
         np.atleast_1d(np.asarray(mu, dtype=np.float64)), np.asarray(log_var, dtype=np.float64)
     )
-    return _np(kl_standard_normal(mu.reshape(-1, 1), log_var.reshape(-1, 1))).reshape(mu.shape)
+    return to_numpy(kl_standard_normal(mu.reshape(-1, 1), log_var.reshape(-1, 1))).reshape(mu.shape)
 
 
 def _kl_formula(mu, log_var):
@@ -108,9 +104,9 @@ def test_kl_nonnegative_and_zero_only_at_prior():
 
 def test_multivariate_kl_is_the_sum_over_dimensions(encoder_outputs):
     mu, log_var = encoder_outputs
-    joint = _np(kl_standard_normal(mu, log_var))
+    joint = to_numpy(kl_standard_normal(mu, log_var))
     per_dimension = [
-        _np(kl_standard_normal(mu[:, j : j + 1], log_var[:, j : j + 1])) for j in range(16)
+        to_numpy(kl_standard_normal(mu[:, j : j + 1], log_var[:, j : j + 1])) for j in range(16)
     ]
     np.testing.assert_allclose(joint, np.sum(per_dimension, axis=0), rtol=1e-5)
 
@@ -118,12 +114,12 @@ def test_multivariate_kl_is_the_sum_over_dimensions(encoder_outputs):
 def test_general_formula_reduces_to_standard_normal(encoder_outputs):
     mu, log_var = encoder_outputs
     np.testing.assert_allclose(
-        _np(kl_gaussians(mu, log_var, np.zeros(16), np.zeros(16))),
-        _np(kl_standard_normal(mu, log_var)),
+        to_numpy(kl_gaussians(mu, log_var, np.zeros(16), np.zeros(16))),
+        to_numpy(kl_standard_normal(mu, log_var)),
         rtol=1e-5,
     )
     np.testing.assert_allclose(
-        _np(kl_standard_normal(mu, log_var)), _kl_formula(mu, log_var).sum(axis=1), rtol=1e-5
+        to_numpy(kl_standard_normal(mu, log_var)), _kl_formula(mu, log_var).sum(axis=1), rtol=1e-5
     )
 
 
@@ -208,7 +204,7 @@ def test_sigma_zero_gives_infinite_kl():
 def test_mean_over_dims_is_sum_divided_by_latent_dim(latent_dim):
     rng = np.random.default_rng(latent_dim)
     mu, log_var = rng.normal(size=(64, latent_dim)), rng.uniform(-4, 0, size=(64, latent_dim))
-    correct = _np(kl_standard_normal(mu, log_var))
+    correct = to_numpy(kl_standard_normal(mu, log_var))
     np.testing.assert_allclose(_kl_mean_over_dims(mu, log_var), correct / latent_dim, rtol=1e-5)
     if latent_dim > 1:
         assert np.all(_kl_mean_over_dims(mu, log_var) < correct)
@@ -220,7 +216,7 @@ def test_mean_over_dims_is_a_beta_vae_with_beta_one_over_latent_dim():
     mu, log_var = rng.normal(size=(32, latent_dim)), rng.uniform(-4, 0, size=(32, latent_dim))
     reconstruction = rng.uniform(50, 150, size=32)
     buggy_loss = reconstruction + _kl_mean_over_dims(mu, log_var)
-    beta_loss = reconstruction + (1 / latent_dim) * _np(kl_standard_normal(mu, log_var))
+    beta_loss = reconstruction + (1 / latent_dim) * to_numpy(kl_standard_normal(mu, log_var))
     np.testing.assert_allclose(buggy_loss, beta_loss, rtol=1e-6)
 
 
@@ -266,8 +262,8 @@ def test_sign_errors_go_negative_where_the_kl_is_positive():
 def test_kl_direction_asymmetric_both_checked_by_quadrature():
     q = (1.0, math.log(0.25))
     p = (0.0, 0.0)
-    q_p = _np(kl_gaussians(*(np.full((1, 1), v) for v in (*q, *p))))[0]
-    p_q = _np(kl_gaussians(*(np.full((1, 1), v) for v in (*p, *q))))[0]
+    q_p = to_numpy(kl_gaussians(*(np.full((1, 1), v) for v in (*q, *p))))[0]
+    p_q = to_numpy(kl_gaussians(*(np.full((1, 1), v) for v in (*p, *q))))[0]
     assert q_p == pytest.approx(_kl_by_quadrature(*q, *p), rel=1e-5)
     assert p_q == pytest.approx(_kl_by_quadrature(*p, *q), rel=1e-5)
     assert q_p == pytest.approx(0.8181, abs=1e-4)
@@ -281,7 +277,7 @@ def test_general_formula_matches_quadrature_on_random_pairs():
         [rng.normal(0, 2, 20), rng.uniform(-5, 3, 20), rng.normal(0, 2, 20), rng.uniform(-3, 3, 20)]
     )
     by_quad = np.array([_kl_by_quadrature(*row) for row in rows])
-    ours = _np(kl_gaussians(rows[:, :1], rows[:, 1:2], rows[:, 2:3], rows[:, 3:4]))
+    ours = to_numpy(kl_gaussians(rows[:, :1], rows[:, 1:2], rows[:, 2:3], rows[:, 3:4]))
     np.testing.assert_allclose(ours, by_quad, rtol=1e-5)
 
 

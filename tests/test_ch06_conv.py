@@ -15,6 +15,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 from keras import layers, ops
 
 import vaelib
@@ -24,15 +25,11 @@ LOG_2 = math.log(2.0)
 CLIP = 1e-7  # Keras clips the probabilities given to binary_crossentropy to [CLIP, 1 - CLIP]
 
 
-def _np(tensor):
-    return np.asarray(ops.convert_to_numpy(tensor), dtype=np.float64)
-
-
 def _bce(target, prediction):
     """keras.losses.binary_crossentropy per element (its last axis has size 1)."""
     target = np.asarray(target, dtype="float32")[..., None]
     prediction = np.asarray(prediction, dtype="float32")[..., None]
-    return _np(keras.losses.binary_crossentropy(target, prediction))
+    return to_numpy(keras.losses.binary_crossentropy(target, prediction))
 
 
 def _kl_averaged(z_mean, z_log_var):
@@ -63,8 +60,8 @@ def test_weight_counts_of_the_architecture_table():
     encoder, decoder = vaelib.conv_encoder(latent_dim=2), vaelib.conv_decoder(latent_dim=2)
     weights = {layer.name: layer.count_params() for layer in encoder.layers + decoder.layers}
     assert encoder.count_params() == 69_076 and decoder.count_params() == 65_089
-    assert weights["conv_32"] == 320 and weights["conv_64"] == 18_496
-    assert weights["deconv_64"] == 36_928 and weights["deconv_32"] == 18_464
+    assert weights["conv_1"] == 320 and weights["conv_2"] == 18_496
+    assert weights["deconv_1"] == 36_928 and weights["deconv_2"] == 18_464
     assert weights["logits"] == 289
     conv = encoder.count_params() + decoder.count_params()
     mlp = vaelib.mlp_encoder().count_params() + vaelib.mlp_decoder().count_params()
@@ -95,7 +92,7 @@ def test_averaged_kl_is_summed_kl_over_latent_dim(latent_dim):
     rng = np.random.default_rng(latent_dim)
     z_mean = rng.normal(0.0, 1.5, size=(32, latent_dim))
     z_log_var = rng.uniform(-5.0, 1.0, size=(32, latent_dim))
-    summed = _np(vaelib.kl_standard_normal(z_mean, z_log_var))
+    summed = to_numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
     np.testing.assert_allclose(_kl_averaged(z_mean, z_log_var), summed / latent_dim, rtol=1e-5)
 
 
@@ -108,7 +105,7 @@ def test_averaged_kl_loss_is_the_beta_over_latent_dim_loss_of_vaelib():
     rng = np.random.default_rng(0)
     x = rng.random((16, 28, 28)).astype("float32")
     eps = rng.standard_normal((16, latent_dim)).astype("float32")
-    terms = {k: _np(v) for k, v in model.per_example_losses(x, eps=eps).items()}
+    terms = {k: to_numpy(v) for k, v in model.per_example_losses(x, eps=eps).items()}
     z_mean, z_log_var = (np.asarray(t, dtype=np.float64) for t in model.encode(x))
     mistaken = terms["reconstruction_loss"] + _kl_averaged(z_mean, z_log_var)
     np.testing.assert_allclose(terms["total_loss"], mistaken, rtol=1e-5)
@@ -124,7 +121,7 @@ def test_correct_argument_order_is_the_bernoulli_nll():
     probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
     right = _bce(x, probs).sum(axis=(1, 2))
     swapped = _bce(probs, x).sum(axis=(1, 2))
-    np.testing.assert_allclose(right, _np(vaelib.bernoulli_nll(x, logits)), rtol=1e-3)
+    np.testing.assert_allclose(right, to_numpy(vaelib.bernoulli_nll(x, logits)), rtol=1e-3)
     assert np.all(np.abs(swapped - right) > 0.1 * right)  # a different value on every image
 
 
@@ -160,7 +157,7 @@ def test_swapped_cross_entropy_on_binary_pixels_is_a_scaled_absolute_error():
 
 def test_relu_logits_never_give_a_probability_below_one_half():
     logits = np.linspace(-50.0, 50.0, 10_001, dtype="float32")
-    probs = _np(ops.sigmoid(ops.relu(logits)))
+    probs = to_numpy(ops.sigmoid(ops.relu(logits)))
     assert probs.min() == pytest.approx(0.5) and np.all(probs >= 0.5)
 
 
@@ -168,10 +165,10 @@ def test_black_pixels_cost_at_least_log_2_with_relu_logits():
     rng = np.random.default_rng(2)
     logits = rng.normal(0.0, 5.0, size=(16, 28, 28)).astype("float32")
     black = np.zeros_like(logits)
-    nll = _np(vaelib.bernoulli_nll(black, ops.relu(logits)))
+    nll = to_numpy(vaelib.bernoulli_nll(black, ops.relu(logits)))
     assert np.all(nll >= 28 * 28 * LOG_2 * (1 - 1e-6))
     # With plain logits the same black image can be reconstructed almost perfectly.
-    assert float(_np(vaelib.bernoulli_nll(black[:1], np.full((1, 28, 28), -20.0)))[0]) < 1e-3
+    assert float(to_numpy(vaelib.bernoulli_nll(black[:1], np.full((1, 28, 28), -20.0)))[0]) < 1e-3
 
 
 def test_floor_of_the_reconstruction_loss_with_p_at_least_one_half():
@@ -193,7 +190,7 @@ def test_cross_entropy_on_relu_outputs_has_zero_gradient_where_clipped():
     x = rng.random(pre.shape).astype("float32")
 
     def loss(pre_activation):
-        return _bce(x, _np(ops.relu(pre_activation)))
+        return _bce(x, to_numpy(ops.relu(pre_activation)))
 
     frozen = loss(pre) == loss(pre + 0.01)
     clipped = (pre < -0.01) | (pre > 1.0)  # ReLU output 0, or above 1 - 1e-7 after the step

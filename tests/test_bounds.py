@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 from vaelib import losses
-from vaelib.metrics import (
+from vaelib.bounds import (
     active_units,
     count_active_units,
     elbo,
     importance_weighted_bound,
     kl_per_dimension,
 )
-from vaelib.models import build_mlp_vae
+from vaelib.networks import build_mlp_vae
 
 IMAGE_SHAPE = (4, 4)
 

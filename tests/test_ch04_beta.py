@@ -11,14 +11,11 @@
 import keras
 import numpy as np
 import pytest
+from conftest import to_numpy
 
 import vaelib
 
 NUM_PIXELS = 784
-
-
-def _numpy(tensor):
-    return keras.ops.convert_to_numpy(tensor).astype("float64")
 
 
 def _random_batch(seed, batch=32, latent_dim=2):
@@ -33,8 +30,8 @@ def _random_batch(seed, batch=32, latent_dim=2):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pixel_mean_loss_is_summed_loss_with_beta_784(seed):
     x, logits, z_mean, z_log_var = _random_batch(seed)
-    summed = _numpy(vaelib.bernoulli_nll(x, logits))
-    kl = _numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
+    summed = to_numpy(vaelib.bernoulli_nll(x, logits))
+    kl = to_numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
     pixel_mean_loss = summed / NUM_PIXELS + kl
     np.testing.assert_allclose(NUM_PIXELS * pixel_mean_loss, summed + NUM_PIXELS * kl, rtol=1e-12)
 
@@ -45,7 +42,7 @@ def test_pixel_mean_loss_matches_a_beta_784_vae():
     x, _, _, _ = _random_batch(3, batch=16)
     model = vaelib.build_mlp_vae(hidden_units=16, beta=784.0, seed=0)
     eps = np.random.default_rng(4).normal(size=(16, 2)).astype("float32")
-    terms = {k: _numpy(v) for k, v in model.per_example_losses(x, eps=eps).items()}
+    terms = {k: to_numpy(v) for k, v in model.per_example_losses(x, eps=eps).items()}
     pixel_mean_loss = terms["reconstruction_loss"] / NUM_PIXELS + terms["kl_loss"]
     np.testing.assert_allclose(terms["total_loss"], NUM_PIXELS * pixel_mean_loss, rtol=1e-5)
 
@@ -53,8 +50,8 @@ def test_pixel_mean_loss_matches_a_beta_784_vae():
 def test_keras_binary_crossentropy_averages_over_pixels():
     x, logits, _, _ = _random_batch(5)
     flat_x, flat_logits = x.reshape(-1, NUM_PIXELS), logits.reshape(-1, NUM_PIXELS)
-    averaged = _numpy(keras.losses.binary_crossentropy(flat_x, flat_logits, from_logits=True))
-    summed = _numpy(vaelib.bernoulli_nll(x, logits))
+    averaged = to_numpy(keras.losses.binary_crossentropy(flat_x, flat_logits, from_logits=True))
+    summed = to_numpy(vaelib.bernoulli_nll(x, logits))
     np.testing.assert_allclose(summed, NUM_PIXELS * averaged, rtol=1e-5)
 
 
@@ -64,8 +61,8 @@ def test_gaussian_sigma_is_beta(sigma):
     x = rng.random((32, NUM_PIXELS)).astype("float32")
     x_hat = rng.random((32, NUM_PIXELS)).astype("float32")
     z_mean, z_log_var = rng.normal(size=(32, 2)), rng.normal(size=(32, 2))
-    nll = _numpy(vaelib.gaussian_nll(x, x_hat, np.log(sigma**2)))
-    kl = _numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
+    nll = to_numpy(vaelib.gaussian_nll(x, x_hat, np.log(sigma**2)))
+    kl = to_numpy(vaelib.kl_standard_normal(z_mean, z_log_var))
     constant = NUM_PIXELS / 2 * np.log(2 * np.pi * sigma**2)
     squared_error = np.sum((x.astype("float64") - x_hat) ** 2, axis=1)
     beta = 2 * sigma**2
@@ -96,5 +93,5 @@ def test_mean_image_scores_about_206_nats_on_mnist():
     (x_train, _), (x_test, _) = vaelib.load_mnist()
     mean_image = np.clip(x_train.mean(axis=0, dtype="float64"), 1e-7, 1 - 1e-7)
     logits = np.broadcast_to(np.log(mean_image / (1 - mean_image)), x_test.shape)
-    score = _numpy(vaelib.bernoulli_nll(x_test, logits.astype("float32"))).mean()
+    score = to_numpy(vaelib.bernoulli_nll(x_test, logits.astype("float32"))).mean()
     assert abs(score - 205.8) < 0.05
