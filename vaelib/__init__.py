@@ -12,8 +12,9 @@ import sys as _sys
 def _import_keras_quietly():
     """Import Keras (and TensorFlow, on its backend) with file descriptor 2 sent to /dev/null.
 
-    TensorFlow's C++ start-up lines (oneDNN, CUDA drivers) are written to stderr before its
-    logger is set up, so no log level silences them; they are printed only on the first import.
+    TensorFlow's C++ start-up lines (oneDNN, CUDA drivers, the probe for a GPU) are written to
+    stderr before its logger is set up, so no log level silences them; they are printed only on
+    the first import and the first look at the devices, both done here.
     Python errors still propagate (their tracebacks print once stderr is restored).
     """
     if "keras" in _sys.modules or _os.environ.get("VAELIB_VERBOSE_IMPORT"):
@@ -27,7 +28,9 @@ def _import_keras_quietly():
         import keras
 
         if keras.backend.backend() == "tensorflow":
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+            tensorflow.config.list_physical_devices()  # CUDA's probe prints here, if at all
     finally:
         _os.dup2(saved, 2)
         _os.close(saved)
@@ -37,6 +40,7 @@ def _import_keras_quietly():
 _import_keras_quietly()
 
 from vaelib import bounds as bounds  # noqa: E402  (submodules: vaelib.bounds.elbo, ...)
+from vaelib import diagnostics as diagnostics  # noqa: E402
 from vaelib import gradients as gradients  # noqa: E402
 from vaelib import likelihoods as likelihoods  # noqa: E402
 from vaelib import plots as plots  # noqa: E402
