@@ -54,6 +54,7 @@ from vaelib.budget import budget, describe, is_quick  # noqa: E402
 from vaelib.callbacks import KLWarmup, NonFiniteLossError, StopOnNonFiniteLoss  # noqa: E402
 from vaelib.data import (  # noqa: E402
     FASHION_MNIST_CLASSES,
+    DynamicBinarization,
     load_fashion_mnist,
     load_mnist,
     make_shapes,
@@ -94,6 +95,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "Bernoulli",
+    "DynamicBinarization",
     "ContinuousBernoulli",
     "FASHION_MNIST_CLASSES",
     "ForwardOutput",

@@ -169,3 +169,48 @@ def gaussian_nll(x, mean, log_var):
     log_var = ops.cast(log_var, dtype)
     terms = 0.5 * (LOG_2PI + log_var + ops.square(x - mean) * ops.exp(-log_var))
     return sum_per_example(terms)
+
+
+def log_prior_over_posterior(z, z_mean, z_log_var):
+    """log p(z) - log q(z | x) for p = N(0, I) and q = N(z_mean, exp(z_log_var)), per sample.
+
+    Args:
+        z: codes, shape ``(S, batch, latent_dim)`` (or ``(batch, latent_dim)``).
+        z_mean: posterior means, ``(batch, latent_dim)``.
+        z_log_var: posterior log-variances, ``(batch, latent_dim)``.
+
+    Returns:
+        Tensor of shape ``(S, batch)`` (or ``(batch,)``), summed over latent dimensions. Its
+        mean over samples of q estimates -KL(q || p).
+    """
+    z = ops.convert_to_tensor(z)
+    z_mean = ops.cast(z_mean, z.dtype)
+    z_log_var = ops.cast(z_log_var, z.dtype)
+    log_prior = -0.5 * (LOG_2PI + ops.square(z))
+    log_posterior = -0.5 * (LOG_2PI + z_log_var + ops.square(z - z_mean) * ops.exp(-z_log_var))
+    return ops.sum(log_prior - log_posterior, axis=-1)
+
+
+def importance_weighted_loss(nll_samples, log_ratio, beta=1.0):
+    """Negative importance-weighted bound (Burda et al., 2016), per example.
+
+    With ``log w_k = -nll_k + beta * (log p(z_k) - log q(z_k|x))`` for k = 1..K samples of q,
+    the loss is ``-(logsumexp_k log w_k - log K)``, computed with a stable log-sum-exp. With
+    beta = 1 it is -log of an unbiased estimate of p(x), a lower bound on log p(x) in
+    expectation that tightens as K grows; with K = 1 it is the single-sample VAE loss (the KL
+    estimated by sampling rather than in closed form).
+
+    Args:
+        nll_samples: -log p(x | z_k), shape ``(K, batch)``.
+        log_ratio: log p(z_k) - log q(z_k | x), shape ``(K, batch)``.
+        beta: weight of the prior-to-posterior term.
+
+    Returns:
+        Tensor of shape ``(batch,)``, in nats.
+    """
+    nll_samples = ops.convert_to_tensor(nll_samples)
+    log_weights = -nll_samples + ops.cast(beta, nll_samples.dtype) * ops.cast(
+        log_ratio, nll_samples.dtype
+    )
+    num_samples = nll_samples.shape[0]
+    return math.log(num_samples) - ops.logsumexp(log_weights, axis=0)

@@ -18,9 +18,14 @@ from keras import ops
 from vaelib import _checks, inputs, likelihoods
 from vaelib.callbacks import StopOnNonFiniteLoss
 from vaelib.layers import Sampling
-from vaelib.losses import kl_standard_normal
+from vaelib.losses import (
+    importance_weighted_loss,
+    kl_standard_normal,
+    log_prior_over_posterior,
+)
 
 LOSS_NAMES = ("reconstruction_loss", "kl_loss", "total_loss")
+OBJECTIVES = ("elbo", "iwae")
 
 
 class ForwardOutput(NamedTuple):
@@ -54,6 +59,9 @@ class VAE(keras.Model):
         beta: weight >= 0 of the KL term (1 gives the ELBO); a variable that callbacks may set.
         num_samples: samples of z per example in the loss (the reconstruction is averaged).
         seed: optional int seeding the sampler.
+        objective: ``"elbo"`` (reconstruction + beta * KL, the default) or ``"iwae"``, the
+            importance-weighted bound of Burda et al. (2016) over the ``num_samples`` samples
+            (an IWAE; with one sample it is the VAE's loss with a sampled KL).
 
     ``model(x)`` returns a `ForwardOutput` in training and in inference alike.
 
@@ -68,7 +76,15 @@ class VAE(keras.Model):
     """
 
     def __init__(
-        self, encoder, decoder, likelihood="bernoulli", beta=1.0, num_samples=1, seed=None, **kw
+        self,
+        encoder,
+        decoder,
+        likelihood="bernoulli",
+        beta=1.0,
+        num_samples=1,
+        seed=None,
+        objective="elbo",
+        **kw,
     ):
         super().__init__(**kw)
         for role, part in (("encoder", encoder), ("decoder", decoder)):
@@ -78,6 +94,7 @@ class VAE(keras.Model):
         self.likelihood = likelihoods.get(likelihood)
         self.num_samples = _checks.check_positive_int("num_samples", num_samples)
         self.seed = _checks.check_seed(seed)
+        self.objective = _checks.check_one_of("objective", objective, OBJECTIVES)
         self.sampler = Sampling(seed=self.seed, name="sampler")
         self.latent_dim = self._infer_latent_dim()
         self._beta = self.add_weight(
@@ -169,7 +186,9 @@ class VAE(keras.Model):
 
         The reconstruction is the likelihood's NLL summed over every non-batch axis (averaged
         over samples of z); the KL is in closed form, summed over latent dimensions;
-        ``total = reconstruction + beta * KL``. Override this to change the loss.
+        ``total = reconstruction + beta * KL``; with ``objective="iwae"`` the total is instead
+        the negative importance-weighted bound over the ``num_samples`` samples (see
+        `vaelib.losses.importance_weighted_loss`). Override this to change the loss.
         """
         x = ops.cast(x, "float32")
         params = forward_output.decoder_output
@@ -181,12 +200,19 @@ class VAE(keras.Model):
                 f"output per example {per_example}, data per example {tuple(x.shape[1:])}"
             )
         if stacked:
-            reconstruction = ops.mean(self.likelihood.nll_samples(x, params), axis=0)
+            nll = self.likelihood.nll_samples(x, params)
         else:
-            reconstruction = self.likelihood.nll(x, params)
-        kl = kl_standard_normal(forward_output.z_mean, forward_output.z_log_var)
-        total = reconstruction + ops.cast(self._beta, kl.dtype) * kl
-        return {"reconstruction_loss": reconstruction, "kl_loss": kl, "total_loss": total}
+            nll = self.likelihood.nll(x, params)[None]
+        z_mean, z_log_var = forward_output.z_mean, forward_output.z_log_var
+        kl = kl_standard_normal(z_mean, z_log_var)
+        beta = ops.cast(self._beta, kl.dtype)
+        if self.objective == "iwae":
+            z = forward_output.z if stacked else forward_output.z[None]
+            log_ratio = log_prior_over_posterior(z, z_mean, z_log_var)
+            total = importance_weighted_loss(nll, log_ratio, beta)
+        else:
+            total = ops.mean(nll, axis=0) + beta * kl
+        return {"reconstruction_loss": ops.mean(nll, axis=0), "kl_loss": kl, "total_loss": total}
 
     def call(self, inputs, training=None):
         return self.forward(inputs, num_samples=self.num_samples, training=training)
@@ -294,6 +320,7 @@ class VAE(keras.Model):
             "beta": self.beta,
             "num_samples": self.num_samples,
             "seed": self.seed,
+            "objective": self.objective,
         }
 
     @classmethod

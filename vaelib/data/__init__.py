@@ -23,6 +23,7 @@ reads and atomic writes), `sources` (where data come from), `fashion_split` (the
 split), `datasets` (the loaders), `synthetic` (the generated data sets).
 """
 
+from vaelib.data.binarize import DynamicBinarization
 from vaelib.data.checksums import (
     FASHION_JSON_SHA256,
     FASHION_MNIST_SHA256,
@@ -59,6 +60,7 @@ __all__ = [
     "CorruptFileError",
     "DATA_DIR_ENV",
     "DataUnavailableError",
+    "DynamicBinarization",
     "FASHION_JSON_SHA256",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_SHA256",
