@@ -1,0 +1,151 @@
+"""Check vaelib's latent explorer in headless Chromium: offline, live, exact enough, fast.
+
+Usage:
+    python scripts/check_explorer.py [--num-train 5000] [--epochs 2]
+
+Trains two MLP VAEs of the book's size (784 -> 512 ReLU -> 2-D latent -> 512 ReLU -> 784) on a
+subset of MNIST for a few epochs (betas 0.1 and 1), writes `vaelib.web.latent_explorer` to a page,
+serves it on 127.0.0.1 (every other host unresolvable) and drives Chromium through the DevTools
+Protocol (the `Browser` of scripts/check_site.py). It prints and asserts:
+
+- the page loads with no console error and no JavaScript exception;
+- moving the pointer over the latent plane changes the decoded image;
+- at 25 test points per model the browser's pixels equal `model.decode(z)` within 1e-2;
+- one decode takes under 16 ms;
+- the bytes the widget adds per model (the chapter's budget is ~3 MB for eight models);
+- at phone width (375 px) nothing overflows horizontally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+from check_site import Browser, serve  # noqa: E402
+
+import vaelib  # noqa: E402
+from vaelib import web  # noqa: E402
+
+MAX_PIXEL_ERROR = 1e-2
+MAX_DECODE_MS = 16.0
+PHONE = {"width": 375, "height": 740}
+
+
+def train_models(num_train: int, epochs: int) -> tuple[dict, np.ndarray, np.ndarray]:
+    (x_train, _), (x_test, y_test) = vaelib.load_mnist(num_train=num_train, num_test=1000)
+    models = {}
+    for beta in (0.1, 1.0):
+        vaelib.set_seed(0)
+        model = vaelib.build_mlp_vae(latent_dim=2, beta=beta, seed=0)
+        model.compile(optimizer="adam")
+        model.fit(x_train, epochs=epochs, batch_size=128, verbose=0)
+        models[f"β = {beta:g}"] = model
+    return models, x_test, y_test
+
+
+def run_checks(browser: Browser, url: str, handle: str, models: dict) -> list[str]:
+    failures = []
+    browser.call("Page.navigate", url=url)
+    if not browser.wait_for_event("Page.loadEventFired", timeout=30):
+        return ["the page did not load"]
+    browser.evaluate(f"window.vaelibExplorers[{handle!r}].ready", timeout=30)
+
+    # The pointer moves: the image must change.
+    box = browser.evaluate(
+        "(() => { const b = document.querySelector('canvas').getBoundingClientRect();"
+        " return [b.left, b.top, b.width, b.height]; })()",
+        timeout=10,
+    )
+    pixels = f"window.vaelibExplorers[{handle!r}].pixels()"
+    before = browser.evaluate(pixels, timeout=10)
+    for fx, fy in ((0.2, 0.3), (0.8, 0.7)):
+        browser.call(
+            "Input.dispatchMouseEvent",
+            type="mouseMoved",
+            x=box[0] + fx * box[2],
+            y=box[1] + fy * box[3],
+        )
+    after = browser.evaluate(pixels, timeout=10)
+    changed = sum(a != b for a, b in zip(before, after, strict=True))
+    print(f"pointer moved: {changed} of {len(after)} channel values of the image changed")
+    if changed == 0:
+        failures.append("moving the pointer did not change the image")
+
+    # Exactness against the model itself, quantisation included.
+    values = np.linspace(-2.5, 2.5, 5)
+    z = np.stack(np.meshgrid(values, values), axis=-1).reshape(-1, 2).astype("float32")
+    worst = 0.0
+    for index, model in enumerate(models.values()):
+        expected = model.decode(z).reshape(len(z), -1)
+        got = np.array(
+            browser.evaluate(
+                f"{z.tolist()}.map((z) => window.vaelibExplorers[{handle!r}].decode({index}, z))",
+                timeout=30,
+            )
+        )
+        worst = max(worst, float(np.abs(got - expected).max()))
+    print(
+        f"largest pixel error, browser against model.decode: {worst:.4f} (limit {MAX_PIXEL_ERROR})"
+    )
+    if not worst <= MAX_PIXEL_ERROR:
+        failures.append(f"pixel error {worst:.4f} > {MAX_PIXEL_ERROR}")
+
+    ms = browser.evaluate(f"window.vaelibExplorers[{handle!r}].timeDecode(200)", timeout=60)
+    print(f"one decode in the browser: {ms:.2f} ms (limit {MAX_DECODE_MS} ms)")
+    if not ms < MAX_DECODE_MS:
+        failures.append(f"a decode takes {ms:.2f} ms")
+
+    browser.call("Emulation.setDeviceMetricsOverride", **PHONE, deviceScaleFactor=2, mobile=True)
+    overflow = browser.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth", timeout=10
+    )
+    print(f"at phone width ({PHONE['width']} px): {overflow} px of horizontal overflow")
+    if overflow > 0:
+        failures.append(f"{overflow} px of horizontal overflow at phone width")
+
+    browser.drain(1.0)
+    for event in browser.events:
+        method, params = event["method"], event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            failures.append(f"JavaScript exception: {params['exceptionDetails'].get('text')}")
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            failures.append(f"console error: {params['entry']['text']}")
+        elif method == "Runtime.consoleAPICalled" and params["type"] == "error":
+            failures.append(f"console.error: {params['args']}")
+    return failures
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--num-train", type=int, default=5000)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args(argv)
+    models, x_test, y_test = train_models(args.num_train, args.epochs)
+    explorer = web.latent_explorer(models, x_test, y_test, title="check")
+    per_model = explorer.num_bytes / len(models)
+    print(f"widget size: {explorer.num_bytes:,} bytes for {len(models)} models")
+    print(f"  about {per_model / 1e6:.2f} MB per model: {8 * per_model / 1e6:.2f} MB for eight")
+    handle = explorer.html.split('id="', 1)[1].split('"', 1)[0]
+    with tempfile.TemporaryDirectory() as folder:
+        explorer.save(Path(folder) / "explorer.html")
+        server, base = serve(Path(folder))
+        try:
+            with Browser(args.chromium) as browser:
+                failures = run_checks(browser, base + "explorer.html", handle, models)
+        finally:
+            server.shutdown()
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print("latent explorer: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+function (id) {
+  "use strict";
+  // vaelib's latent explorer. Everything it needs is in the JSON block beside this script
+  // (written by vaelib.web.latent_explorer): no request is made, no kernel is needed.
+  const root = document.getElementById(id);
+  const data = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
+
+  // ---- decoding -----------------------------------------------------------------------
+  const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const floats = (b64) => new Float32Array(bytes(b64).buffer);
+  async function inflate(b64) {  // zlib-compressed int8 weights
+    const stream = new Blob([bytes(b64)]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Int8Array(await new Response(stream).arrayBuffer());
+  }
+  const sigmoid = (v) => 1 / (1 + Math.exp(-v));
+  const activations = {
+    linear: (v) => v,
+    relu: (v) => (v > 0 ? v : 0),
+    leaky_relu: (v) => (v > 0 ? v : 0.2 * v),
+    tanh: Math.tanh,
+    sigmoid,
+  };
+  const outputs = {  // the likelihood's mean of the last layer's outputs
+    sigmoid,
+    identity: (v) => v,
+    cb_mean: (l) => (Math.abs(l) < 0.1 ? 0.5 + l / 12 - (l * l * l) / 720
+      : sigmoid(l) / Math.tanh(l / 2) - 1 / l),
+  };
+
+  // One dense layer: out_j = act(scale_j * sum_i h_i q_ij + bias_j), q int8 (inputs x units).
+  function decode(model, z) {
+    let h = Float32Array.from(z);
+    for (const layer of model.layers) {
+      const acc = new Float32Array(layer.units);
+      for (let i = 0; i < layer.inputs; i++) {
+        const hi = h[i];
+        if (hi === 0) continue;  // a unit at zero (ReLU) adds nothing
+        const row = i * layer.units;
+        for (let j = 0; j < layer.units; j++) acc[j] += hi * layer.q[row + j];
+      }
+      const f = activations[layer.activation];
+      for (let j = 0; j < layer.units; j++) acc[j] = f(acc[j] * layer.scale[j] + layer.bias[j]);
+      h = acc;
+    }
+    const g = outputs[model.output];
+    for (let j = 0; j < h.length; j++) h[j] = g(h[j]);
+    return h;
+  }
+
+  // ---- the page -------------------------------------------------------------------------
+  const el = (tag, style, text) => {
+    const node = document.createElement(tag);
+    if (style) node.style.cssText = style;
+    if (text) node.textContent = text;
+    return node;
+  };
+  root.style.cssText = "font:14px/1.4 system-ui,sans-serif;max-width:560px;margin:0.5em 0";
+  const buttons = el("div", "display:flex;flex-wrap:wrap;gap:4px;margin-bottom:6px");
+  const row = el("div", "display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start");
+  const plane = el("canvas", "width:min(320px,100%);aspect-ratio:1;touch-action:none;"
+    + "border:1px solid #ccc;cursor:crosshair;outline-offset:2px");
+  plane.tabIndex = 0;
+  plane.setAttribute("aria-label", "latent plane: move the pointer or use the arrow keys");
+  const side = el("div", "display:flex;flex-direction:column;gap:6px");
+  const image = el("canvas", "width:160px;image-rendering:pixelated;border:1px solid #ccc");
+  const readout = el("div", "font-variant-numeric:tabular-nums");
+  const legend = el("div", "font-size:12px;max-width:200px");
+  side.append(image, readout, legend);
+  row.append(plane, side);
+  root.append(buttons, row);
+
+  const [height, width, channels = 1] = data.models[0].image_shape;
+  image.width = width;
+  image.height = height;
+  const pixels = image.getContext("2d").createImageData(width, height);
+  const state = { model: 0, z: [0, 0], lastMs: 0 };
+
+  function viewRange(model) {  // half-width of the plane: the prior's 3 sd, or the codes' spread
+    const sorted = Array.from(model.codes, Math.abs).sort((a, b) => a - b);
+    return Math.max(3.5, 1.1 * sorted[Math.floor(0.99 * (sorted.length - 1))]);
+  }
+
+  function drawPlane() {
+    const model = data.models[state.model];
+    const size = plane.clientWidth * (window.devicePixelRatio || 1) || 320;
+    plane.width = plane.height = size;
+    const ctx = plane.getContext("2d");
+    const range = model.range;
+    const toPx = (v) => ((v + range) / (2 * range)) * size;
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, size, size);
+    ctx.strokeStyle = "#ddd";
+    ctx.beginPath();
+    ctx.moveTo(toPx(0), 0); ctx.lineTo(toPx(0), size);
+    ctx.moveTo(0, toPx(0)); ctx.lineTo(size, toPx(0));
+    ctx.stroke();
+    for (let i = 0; i < model.codes.length / 2; i++) {
+      const label = data.labels ? data.labels[i] : -1;
+      ctx.fillStyle = label >= 0 ? data.palette[label % data.palette.length] : "#555";
+      ctx.fillRect(toPx(model.codes[2 * i]) - 1, toPx(-model.codes[2 * i + 1]) - 1, 2.5, 2.5);
+    }
+    ctx.strokeStyle = "#000";
+    ctx.setLineDash([4, 3]);
+    for (const radius of [1, 2]) {  // the prior N(0, I): 1 and 2 standard deviations
+      ctx.beginPath();
+      ctx.arc(toPx(0), toPx(0), (radius / (2 * range)) * size, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    const [cx, cy] = [toPx(state.z[0]), toPx(-state.z[1])];
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(cx - 9, cy); ctx.lineTo(cx + 9, cy);
+    ctx.moveTo(cx, cy - 9); ctx.lineTo(cx, cy + 9);
+    ctx.stroke();
+  }
+
+  function drawImage() {
+    const start = performance.now();
+    const values = decode(data.models[state.model], state.z);
+    state.lastMs = performance.now() - start;
+    for (let p = 0; p < width * height; p++) {
+      for (let c = 0; c < 3; c++) {
+        const v = values[p * channels + (channels === 3 ? c : 0)];
+        pixels.data[4 * p + c] = Math.round(255 * Math.min(1, Math.max(0, v)));
+      }
+      pixels.data[4 * p + 3] = 255;
+    }
+    image.getContext("2d").putImageData(pixels, 0, 0);
+    readout.textContent = `z = (${state.z[0].toFixed(2)}, ${state.z[1].toFixed(2)})`;
+  }
+
+  function update() {
+    drawPlane();
+    drawImage();
+  }
+
+  function select(index) {  // another model: the cursor keeps its place in the latent plane
+    state.model = index;
+    buttons.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", i === index));
+    update();
+  }
+
+  function pointAt(event) {
+    const box = plane.getBoundingClientRect();
+    const range = data.models[state.model].range;
+    state.z = [((event.clientX - box.left) / box.width) * 2 * range - range,
+      range - ((event.clientY - box.top) / box.height) * 2 * range];
+    update();
+  }
+  plane.addEventListener("pointerdown", (e) => { plane.setPointerCapture(e.pointerId); pointAt(e); });
+  plane.addEventListener("pointermove", (e) => { if (e.pointerType === "mouse" || e.buttons) pointAt(e); });
+  plane.addEventListener("keydown", (e) => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!moves[e.key]) return;
+    e.preventDefault();
+    const step = (data.models[state.model].range / 40) * (e.shiftKey ? 5 : 1);
+    state.z = [state.z[0] + moves[e.key][0] * step, state.z[1] + moves[e.key][1] * step];
+    update();
+  });
+
+  data.models.forEach((model, index) => {
+    const button = el("button", "padding:2px 8px;border:1px solid #888;border-radius:3px;"
+      + "background:#f6f6f6;cursor:pointer", model.name);
+    button.addEventListener("click", () => select(index));
+    buttons.append(button);
+  });
+  if (data.classes) {
+    legend.innerHTML = data.classes.map((name, i) => `<span style="white-space:nowrap">`
+      + `<span style="color:${data.palette[i % data.palette.length]}">&#9679;</span> `
+      + `${name.replace(/</g, "&lt;")}</span>`).join(" ");
+  }
+
+  // Weights are inflated once; then the widget draws and the test hook is ready.
+  const ready = (async () => {
+    for (const model of data.models) {
+      model.codes = floats(model.codes);
+      model.range = viewRange(model);
+      for (const layer of model.layers) {
+        layer.q = await inflate(layer.weights);
+        layer.scale = floats(layer.scale);
+        layer.bias = floats(layer.bias);
+      }
+    }
+    select(0);
+    window.addEventListener("resize", drawPlane);
+  })().catch((error) => {
+    root.append(el("p", "color:#b00", `The explorer could not start: ${error.message}`));
+    throw error;
+  });
+
+  // A handle for the book's browser check (and for the curious, in the console).
+  window.vaelibExplorers = window.vaelibExplorers || {};
+  window.vaelibExplorers[id] = {
+    ready,
+    state,
+    select,
+    decode: (index, z) => Array.from(decode(data.models[index], z)),
+    timeDecode(count) {
+      const start = performance.now();
+      for (let k = 0; k < count; k++) decode(data.models[state.model], [k / count, -k / count]);
+      return (performance.now() - start) / count;
+    },
+    pixels: () => Array.from(image.getContext("2d").getImageData(0, 0, width, height).data),
+  };
+}
