@@ -54,6 +54,11 @@ def test_tabular_data_with_a_gaussian_likelihood_scores_anomalies_higher():
     assert all(math.isfinite(v) for v in history["total_loss"])
     score = -vaelib.elbo(model, x_test, num_samples=10, seed=0)
     assert score[is_anomaly].mean() > score[~is_anomaly].mean() + 5.0
+    # The plots that apply to rows of features: codes, training curves.
+    z_mean = model.encode(x_test)[0]
+    for figure in (plots.latent_scatter(z_mean[:, :2], is_anomaly.astype(int)),
+                   plots.training_curves(history)):  # fmt: skip
+        assert isinstance(figure, Figure)
 
 
 def test_every_bound_and_helper_accepts_a_dataset_and_agrees_with_the_array():
