@@ -183,7 +183,7 @@ class ContinuousBernoulli(Likelihood):
         C(lambda) = 2 atanh(1 - 2 lambda) / (1 - 2 lambda) = l / tanh(l / 2)
 
     (the second form in terms of the logit l), which tends to 2 as lambda -> 1/2. Its log is
-    computed from the Taylor series ``log 2 + l^2/12 - l^4/1440`` for small |l|, so it is
+    computed from the Taylor series ``log 2 + l^2/12 - l^4/1440`` for small ``abs(l)``, so it is
     stable at and near lambda = 1/2. -log p is the binary cross-entropy minus log C.
 
     Example:

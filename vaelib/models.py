@@ -29,14 +29,12 @@ OBJECTIVES = ("elbo", "iwae")
 
 
 class ForwardOutput(NamedTuple):
-    """What `VAE.forward` (and so ``model(x)``) returns.
+    """What `VAE.forward` (and so ``model(x)``) returns, a named tuple of four tensors.
 
-    Attributes:
-        z_mean: posterior means, ``(batch, latent_dim)``.
-        z_log_var: posterior log-variances, ``(batch, latent_dim)``.
-        z: sampled codes, ``(batch, latent_dim)``, or ``(num_samples, batch, latent_dim)``.
-        decoder_output: the likelihood's parameters (e.g. logits), ``(batch, *data_shape)`` or
-            ``(num_samples, batch, *data_shape)``.
+    ``z_mean`` and ``z_log_var``, the posterior's means and log-variances, have shape
+    ``(batch, latent_dim)``; ``z``, the sampled codes, ``(batch, latent_dim)`` or
+    ``(num_samples, batch, latent_dim)``; ``decoder_output``, the likelihood's parameters
+    (e.g. logits), ``(batch, *data_shape)`` or ``(num_samples, batch, *data_shape)``.
     """
 
     z_mean: object
