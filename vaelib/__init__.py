@@ -19,7 +19,9 @@ def _import_keras_quietly():
     """
     if "keras" in _sys.modules or _os.environ.get("VAELIB_VERBOSE_IMPORT"):
         return
-    _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Level 3 also hides the C++ lines TensorFlow prints later at run time (e.g. a NodeDef
+    # notice once op determinism is on); Python errors are unaffected. A user's value wins.
+    _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for stream in (_sys.stdout, _sys.stderr):
         stream.flush()
     saved, devnull = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
