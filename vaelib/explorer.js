@@ -27,7 +27,8 @@ function (id) {
       : sigmoid(l) / Math.tanh(l / 2) - 1 / l),
   };
 
-  // One dense layer: out_j = act(scale_j * sum_i h_i q_ij + bias_j), q int8 (inputs x units).
+  // One dense layer: out_j = act(scale_j * sum_i h_i q_ij + bias_j), with q (inputs x units) in
+  // int8 and one scale per unit, or in float32 with scales of 1 (small layers).
   function decode(model, z) {
     let h = Float32Array.from(z);
     for (const layer of model.layers) {
@@ -177,7 +178,7 @@ function (id) {
       model.codes = floats(model.codes);
       model.range = viewRange(model);
       for (const layer of model.layers) {
-        layer.q = await inflate(layer.weights);
+        layer.q = layer.dtype === "float32" ? floats(layer.weights) : await inflate(layer.weights);
         layer.scale = floats(layer.scale);
         layer.bias = floats(layer.bias);
       }
