@@ -26,6 +26,19 @@ def test_dead_units_counts_units_that_never_fire():
         diagnostics.dead_units(model, x, layer="dense")
 
 
+def test_a_negative_linear_or_leaky_unit_is_not_dead_but_a_constant_one_is():
+    for activation in (None, "leaky_relu"):
+        model = build_conv_vae(latent_dim=2, dense_units=8, dense_activation=activation, seed=0)
+        dense = model.encoder.get_layer("hidden")
+        kernel, bias = dense.get_weights()
+        bias[:3] = -100.0  # always negative, but still varying with the input: alive
+        kernel[:, 5] = 0.0  # constant output whatever the input: dead
+        dense.set_weights([kernel, bias])
+        x = images(num=32, shape=(28, 28, 1))
+        assert np.all(diagnostics.unit_activity(model, x)[:3] == 0)
+        assert diagnostics.dead_units(model, x) == 1, activation
+
+
 def test_collapse_report_tells_a_collapsed_model_from_a_working_one():
     x = images(num=96)
     working = small_vae()

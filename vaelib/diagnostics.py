@@ -16,6 +16,24 @@ from vaelib import _checks, inputs
 from vaelib.bounds import count_active_units
 
 
+def _layer_outputs(model, x, layer, part, batch_size):
+    """The outputs of one layer of the encoder (or decoder) on ``x``, as (n, units) batches."""
+    part = _checks.check_one_of("part", part, ("encoder", "decoder"))
+    network = getattr(model, part)
+    try:
+        output = network.get_layer(layer).output
+    except ValueError:
+        names = [item.name for item in network.layers]
+        raise ValueError(
+            f"Expected layer to name a layer of the {part}. Received: layer={layer!r} "
+            f"(layers: {names})"
+        ) from None
+    probe = keras.Model(network.inputs[0], output)
+    for batch in inputs.batches(x, batch_size):
+        values = keras.ops.convert_to_numpy(probe(batch, training=False))
+        yield values.reshape(len(values), -1)
+
+
 def unit_activity(model, x, layer="hidden", part="encoder", batch_size=500) -> np.ndarray:
     """For each unit of a layer, the fraction of examples on which its output is above 0.
 
@@ -27,38 +45,39 @@ def unit_activity(model, x, layer="hidden", part="encoder", batch_size=500) -> n
         batch_size: rows per step, for arrays.
 
     Returns:
-        Array of shape ``(units,)`` with values in [0, 1]; 0 means the unit never fires.
+        Array of shape ``(units,)`` with values in [0, 1]. For a ReLU layer, 0 means the unit
+        never fires; for other activations a negative output is no sign of death.
     """
-    part = _checks.check_one_of("part", part, ("encoder", "decoder"))
-    network = getattr(model, part)
-    try:
-        output = network.get_layer(layer).output
-    except ValueError:
-        names = [item.name for item in network.layers]
-        raise ValueError(
-            f"Expected layer to name a layer of the {part}. Received: layer={layer!r} "
-            f"(layers: {names})"
-        ) from None
-    probe = keras.Model(network.inputs, output)
     fired, count = 0.0, 0
-    for batch in inputs.batches(x, batch_size):
-        values = keras.ops.convert_to_numpy(probe(batch, training=False))
-        values = values.reshape(len(values), -1)
+    for values in _layer_outputs(model, x, layer, part, batch_size):
         fired = fired + np.sum(values > 0, axis=0)
         count += len(values)
     return np.asarray(fired, dtype="float64") / count
 
 
-def dead_units(model, x, layer="hidden", part="encoder", batch_size=500) -> int:
-    """Number of units of a layer whose output is 0 (or below) on every example of ``x``.
+def dead_units(model, x, layer="hidden", part="encoder", batch_size=500, rtol=1e-6) -> int:
+    """Number of units of a layer whose output does not change over the examples of ``x``.
 
-    A ReLU unit whose input is negative for every example gets no gradient and stays dead.
+    A unit whose output is the same for every input carries nothing about the input. For ReLU
+    this is the unit that never fires (its input is negative for every example, so its output
+    is 0 and its gradient too: it stays dead). A linear or LeakyReLU unit is not dead merely for
+    being negative; it is dead only if its output is constant.
+
+    Args:
+        rtol: a unit counts as constant when its range over ``x`` is at most ``rtol`` times the
+            largest range in the layer (exactly 0 for a ReLU unit that never fires).
 
     Example:
         >>> dead_units(model, x_test)  # doctest: +SKIP
-        13
+        12
     """
-    return int(np.sum(unit_activity(model, x, layer, part, batch_size) == 0))
+    rtol = _checks.check_float("rtol", rtol, minimum=0.0)
+    low = high = None
+    for values in _layer_outputs(model, x, layer, part, batch_size):
+        low = values.min(axis=0) if low is None else np.minimum(low, values.min(axis=0))
+        high = values.max(axis=0) if high is None else np.maximum(high, values.max(axis=0))
+    spread = high - low
+    return int(np.sum(spread <= rtol * max(float(spread.max()), 1e-30)))
 
 
 @dataclass(frozen=True)
