@@ -5,6 +5,7 @@ from vaelib models load: ``import vaelib`` before ``keras.saving.load_model``, o
 `vaelib.load_model`.
 """
 
+import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 
@@ -27,9 +28,11 @@ def _import_keras_quietly():
     saved, devnull = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
     try:
         _os.dup2(devnull, 2)
-        import keras
+        import keras  # noqa: F401
 
-        if keras.backend.backend() == "tensorflow":
+        # TensorFlow is imported here on every backend: on JAX, Keras imports it later anyway
+        # (for tf.data and seeding), and its start-up lines would then reach the user.
+        if _importlib_util.find_spec("tensorflow") is not None:
             import tensorflow
 
             tensorflow.config.list_physical_devices()  # CUDA's probe prints here, if at all
