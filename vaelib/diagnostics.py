@@ -14,6 +14,7 @@ import numpy as np
 
 from vaelib import _checks, inputs
 from vaelib.bounds import count_active_units
+from vaelib.losses import kl_standard_normal
 
 
 def _layer_outputs(model, x, layer, part, batch_size):
@@ -108,7 +109,7 @@ def collapse_report(model, x, kl_tolerance=0.1, spread_tolerance=1e-3, batch_siz
     kl_tolerance = _checks.check_float("kl_tolerance", kl_tolerance, minimum=0.0)
     spread_tolerance = _checks.check_float("spread_tolerance", spread_tolerance, minimum=0.0)
     z_mean, z_log_var = model.encode(x, batch_size=batch_size)
-    kl = 0.5 * np.sum(np.square(z_mean) + np.exp(z_log_var) - 1.0 - z_log_var, axis=1)
+    kl = keras.ops.convert_to_numpy(kl_standard_normal(z_mean, z_log_var))
     active = count_active_units(z_mean)
     decoded = model.decode(z_mean, batch_size=batch_size)
     spread = float(np.mean(np.std(decoded.reshape(len(decoded), -1), axis=0)))

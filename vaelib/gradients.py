@@ -23,17 +23,9 @@ from vaelib import _checks
 _ROWS_PER_CALL = 10_000  # decoder rows per forward/backward pass in `encoder_gradients`
 
 
-def _check_num_samples(num_samples) -> int:
-    return _checks.check_positive_int("num_samples", num_samples)
-
-
-def _check_seed(seed):
-    return _checks.check_seed(seed)
-
-
 def _noise(shape, num_samples, seed):
-    num_samples = _check_num_samples(num_samples)
-    _check_seed(seed)
+    num_samples = _checks.check_positive_int("num_samples", num_samples)
+    _checks.check_seed(seed)
     return np.random.default_rng(seed).standard_normal((num_samples, *shape))
 
 
@@ -186,8 +178,8 @@ def encoder_gradients(model, x, num_samples=100, seed=None):
     >>> grads["pathwise"][0].shape  # doctest: +SKIP
     (500, 100, 2)
     """
-    num_samples = _check_num_samples(num_samples)  # before the encoder runs
-    _check_seed(seed)
+    num_samples = _checks.check_positive_int("num_samples", num_samples)  # before the encoder runs
+    _checks.check_seed(seed)
     x = np.asarray(x, dtype="float32")
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"Expected a non-empty batch of images. Received: x.shape={x.shape}")

@@ -24,10 +24,11 @@ from importlib import resources
 import keras
 import numpy as np
 
-from vaelib import _checks
+from vaelib import _checks, likelihoods
 
 ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "leaky_relu")
 OUTPUTS = {"bernoulli": "sigmoid", "continuous_bernoulli": "cb_mean", "gaussian": "identity"}
+_KINDS = {output: kind for kind, output in OUTPUTS.items()}  # the JS name -> the likelihood
 _PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -195,18 +196,8 @@ def decode_exported(spec: dict, z: np.ndarray) -> np.ndarray:
         scale = _unb64(layer["scale"], "float32").astype("float64")
         bias = _unb64(layer["bias"], "float32").astype("float64")
         values = _apply(layer["activation"], (values @ weights) * scale + bias)
-    if spec["output"] == "sigmoid":
-        values = 1.0 / (1.0 + np.exp(-values))
-    elif spec["output"] == "cb_mean":
-        values = _continuous_bernoulli_mean(values)
+    values = keras.ops.convert_to_numpy(likelihoods.get(_KINDS[spec["output"]]).mean(values))
     return values.reshape(len(values), *spec["image_shape"])
-
-
-def _continuous_bernoulli_mean(logits):
-    small = np.abs(logits) < 0.1
-    safe = np.where(small, 1.0, logits)
-    exact = 1.0 / (1.0 + np.exp(-safe)) / np.tanh(0.5 * safe) - 1.0 / safe
-    return np.where(small, 0.5 + logits / 12.0 - logits**3 / 720.0, exact)
 
 
 class LatentExplorer:
