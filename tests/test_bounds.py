@@ -11,6 +11,8 @@ from vaelib.bounds import (
     elbo,
     importance_weighted_bound,
     kl_per_dimension,
+    rate_split,
+    split_rate_of_codes,
 )
 from vaelib.networks import build_mlp_vae
 
@@ -165,3 +167,54 @@ def test_bad_arguments_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match="Received") as info:
         call(_model(), _images(4))
     assert message in str(info.value)
+
+
+# The rate split (Hoffman & Johnson, 2016): rate = I(x; z) + KL(q(z) || p(z)).
+
+
+def test_rate_split_is_zero_when_every_posterior_is_the_prior():
+    zeros = np.zeros((500, 3))
+    split = split_rate_of_codes(zeros, zeros, num_samples=2, seed=0)
+    assert split.rate == 0.0
+    assert abs(split.marginal_kl) < 1e-12 and abs(split.mutual_information) < 1e-12
+
+
+def test_rate_split_matches_a_linear_gaussian_encoder():
+    # x ~ N(0, 1), q(z|x) = N(a x, s^2) with a^2 + s^2 = 1: the aggregate posterior is the
+    # prior N(0, 1), so KL(q(z) || p(z)) = 0 and the whole rate is I(x; z) = -log(s^2) / 2.
+    n, a = 4000, 0.8
+    s2 = 1.0 - a**2
+    x = np.random.default_rng(1).standard_normal(n)
+    z_mean = (a * x)[:, None]
+    z_log_var = np.full((n, 1), np.log(s2))
+    split = split_rate_of_codes(z_mean, z_log_var, num_samples=5, seed=0)
+    expected_rate = 0.5 * (a**2 * np.mean(x**2) + s2 - np.log(s2) - 1.0)
+    assert split.rate == pytest.approx(expected_rate, rel=1e-9)
+    assert split.mutual_information == pytest.approx(-0.5 * np.log(s2), abs=0.03)
+    assert abs(split.marginal_kl) < 0.03
+    assert split.rate == pytest.approx(split.mutual_information + split.marginal_kl)
+
+
+def test_rate_split_separates_mismatch_from_information():
+    # Every posterior the same N(3, 1): no information, and all the rate is prior mismatch.
+    z_mean, z_log_var = np.full((300, 2), 3.0), np.zeros((300, 2))
+    split = split_rate_of_codes(z_mean, z_log_var, num_samples=50, seed=0)
+    assert split.rate == pytest.approx(9.0)  # 0.5 * 3^2 per dimension, two dimensions
+    assert abs(split.mutual_information) < 1e-9
+    # Well-separated posteriors: the information reaches its ceiling log N.
+    far = np.arange(200.0)[:, None] * 100.0
+    split = split_rate_of_codes(far, np.full((200, 1), -4.0), seed=0)
+    assert split.mutual_information == pytest.approx(split.log_num_examples, abs=1e-6)
+
+
+def test_rate_split_of_a_model_adds_up():
+    model, x = _model(decoder_scale=3.0), _images(200)
+    split = rate_split(model, x, num_samples=2, seed=0)
+    assert split.rate == pytest.approx(float(np.sum(kl_per_dimension(model, x))))
+    assert split.mutual_information <= split.log_num_examples + 1e-9
+    assert split.rate == pytest.approx(split.mutual_information + split.marginal_kl)
+
+
+def test_rate_split_bad_codes():
+    with pytest.raises(ValueError, match="same shape"):
+        split_rate_of_codes(np.zeros((5, 2)), np.zeros((5, 3)))

@@ -54,6 +54,7 @@ from vaelib.bounds import (  # noqa: E402
     elbo,
     importance_weighted_bound,
     kl_per_dimension,
+    rate_split,
 )
 from vaelib.budget import budget, describe, is_quick  # noqa: E402
 from vaelib.callbacks import KLWarmup, NonFiniteLossError, StopOnNonFiniteLoss  # noqa: E402
@@ -135,5 +136,6 @@ __all__ = [
     "make_tabular",
     "mlp_decoder",
     "mlp_encoder",
+    "rate_split",
     "set_seed",
 ]
