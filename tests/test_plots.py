@@ -79,6 +79,14 @@ def test_latent_scatter_reference_shares_limits():
     assert left.get_xlim()[1] >= z[:, 0].max()
 
 
+def test_latent_scatter_without_labels_is_grey_not_a_class_colour():
+    # Chapter 4 drew the prior's samples in the first class's colour (tab:blue = digit 0).
+    fig = plots.latent_scatter(np.random.default_rng(0).normal(size=(50, 2)))
+    colour = fig.axes[0].collections[0].get_facecolors()[0][:3]
+    np.testing.assert_allclose(colour, [0.35, 0.35, 0.35])
+    plt.close(fig)
+
+
 def test_latent_scatter_into_given_axes():
     fig, (a, b, c) = plt.subplots(1, 3)
     plt.close(fig)
@@ -258,6 +266,28 @@ def test_rate_distortion():
     line = ax.get_lines()[0]
     np.testing.assert_allclose(line.get_xdata(), [9.0, 4.0, 0.5])  # sorted by beta
     assert [t.get_text() for t in ax.texts] == [r"$\beta$ = 0.1", r"$\beta$ = 1", r"$\beta$ = 10"]
+
+
+def _boxes_overlap(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("rate_scale", ["linear", "symlog"])
+def test_rate_distortion_labels_do_not_overlap(rate_scale):
+    # Chapter 4's crowded middle: three betas within 2 nats of rate and 1.5 of distortion.
+    values = [(0.0, 515.8, 140.2), (0.02, 26.7, 141.6), (0.1, 12.2, 143.3), (0.5, 7.3, 144.7)]
+    values += [(1.0, 6.2, 143.9), (2.0, 5.3, 145.3), (10.0, 2.5, 162.0), (20.0, 0.6, 190.3)]
+    rows = [{"beta": b, "kl_loss": r, "reconstruction_loss": d} for b, r, d in values]
+    fig = plots.rate_distortion(rows, rate_scale=rate_scale)
+    (ax,) = fig.axes
+    assert ax.get_xscale() == rate_scale
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert len(boxes) == 8
+    pairs = [
+        (i, j) for i in range(8) for j in range(i + 1, 8) if _boxes_overlap(boxes[i], boxes[j])
+    ]
+    assert pairs == []
+    plt.close(fig)
 
 
 @pytest.mark.parametrize(

@@ -83,17 +83,25 @@ def _series(values: Any, key: str) -> np.ndarray:
     return arr
 
 
-def rate_distortion(rows: Any, ax: Axes | None = None) -> Figure:
+# Candidate places of a point's label, in points from the point: right, then left, above/below.
+_LABEL_OFFSETS = [(6, 4), (6, -12), (-8, 4), (-8, -12), (6, 14), (6, -22), (-8, 14), (-8, -22)]
+
+
+def rate_distortion(rows: Any, ax: Axes | None = None, rate_scale: str = "linear") -> Figure:
     """Plot distortion (reconstruction loss) against rate (KL), one point per beta.
 
-    Points are joined in order of beta and labelled with it. Growing beta moves along the curve
-    from high rate and low distortion (codes carry many nats about x) towards zero rate, where
-    the decoder ignores z and the reconstruction loss is that of the best single image.
+    Points are joined in order of beta and labelled with it; each label takes the first of a
+    few places around its point where it overlaps neither an earlier label nor another point.
+    Growing beta moves along the curve from high rate and low distortion (codes carry many nats
+    about x) towards zero rate, where the decoder ignores z and the reconstruction loss is that
+    of the best single image.
 
     Args:
         rows: a list of dicts with keys `beta`, `reconstruction_loss` and `kl_loss` (per-example
             means in nats), such as `SweepResult.rows`, or an object with such a `.rows`.
         ax: an Axes to draw into, or None for a new figure.
+        rate_scale: scale of the rate axis: ``"linear"``, ``"log"`` or ``"symlog"`` (linear
+            below 1 nat, logarithmic above: for sweeps whose rates span orders of magnitude).
 
     Returns:
         The figure.
@@ -117,15 +125,46 @@ def rate_distortion(rows: Any, ax: Axes | None = None) -> Figure:
         if not all(math.isfinite(v) for v in point):
             raise ValueError(f"Expected finite values in every row. Received: row={row!r}")
         points.append(point)
+    if rate_scale not in ("linear", "log", "symlog"):
+        raise ValueError(
+            f"Expected rate_scale 'linear', 'log' or 'symlog'. Received: rate_scale={rate_scale!r}"
+        )
     beta, rate, distortion = np.array(sorted(points)).T
 
     fig, ax = _common.panel(ax, figsize=(6.0, 4.5))
     ax.plot(rate, distortion, color="0.7", zorder=1)
     ax.scatter(rate, distortion, c=np.arange(len(beta)), cmap="viridis", zorder=2)
-    for i, (b, r, d) in enumerate(zip(beta, rate, distortion, strict=True)):
-        offset = (6, 4) if i % 2 == 0 else (6, -12)  # alternate, so close neighbours stay legible
-        ax.annotate(rf"$\beta$ = {b:g}", (r, d), xytext=offset, textcoords="offset points")
+    if rate_scale == "symlog":
+        ax.set_xscale("symlog", linthresh=1.0)
+    elif rate_scale == "log":
+        ax.set_xscale("log")
     ax.margins(0.12)
+    _place_labels(ax, beta, rate, distortion)
     ax.set_xlabel(r"rate: KL$(q(z|x)\,\|\,p(z))$ (nats)")
     ax.set_ylabel(r"distortion: $-\mathbb{E}_q[\log p(x|z)]$ (nats)")
     return fig
+
+
+def _place_labels(ax: Axes, beta, rate, distortion) -> None:
+    """Annotate each point with its beta where the label overlaps no earlier label or point."""
+    centres = ax.transData.transform(np.column_stack([rate, distortion]))
+    dots = [(x - 4, y - 4, x + 4, y + 4) for x, y in centres]  # markers, in display pixels
+    taken: list[tuple[float, float, float, float]] = []
+    for i, (b, r, d) in enumerate(zip(beta, rate, distortion, strict=True)):
+        text = rf"$\beta$ = {b:g}"
+        label, box = None, None
+        for dx, dy in _LABEL_OFFSETS:
+            if label is not None:
+                label.remove()
+            align = "left" if dx > 0 else "right"
+            label = ax.annotate(text, (r, d), xytext=(dx, dy), textcoords="offset points", ha=align)
+            extent = label.get_window_extent()  # the figure's own renderer
+            box = (extent.x0, extent.y0, extent.x1, extent.y1)
+            others = taken + [dot for j, dot in enumerate(dots) if j != i]
+            if not any(_overlap(box, other) for other in others):
+                break
+        taken.append(box)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

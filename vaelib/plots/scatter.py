@@ -34,7 +34,8 @@ def latent_scatter(
     Args:
         z: codes, shape `(n, 2)`, usually the encoder's means on a test set. For a larger latent
             space pass two of its dimensions (`z[:, :2]`) or a 2-D projection.
-        labels: integer labels, shape `(n,)`, or None for a single colour.
+        labels: integer labels, shape `(n,)`, or None for one neutral grey (the colour of the
+            prior's samples, so unlabelled codes are never mistaken for a class).
         class_names: names indexed by label (a sequence or a mapping); default the labels.
         reference: draw the standard-normal reference panel to the right.
         num_reference: number of prior samples in the reference panel.
@@ -80,7 +81,7 @@ def latent_scatter(
     style = {"s": size, "alpha": 0.6, "linewidths": 0, "rasterized": True}
     handles = []
     if labels is None:
-        colours = "tab:blue"
+        colours = "0.35"  # neutral grey, the prior's colour: no class colour for unlabelled codes
     else:
         labels = np.asarray(labels)
         if labels.shape != (len(z),):
