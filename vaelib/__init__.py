@@ -18,11 +18,14 @@ def _import_keras_quietly():
     the first import and the first look at the devices, both done here.
     Python errors still propagate (their tracebacks print once stderr is restored).
     """
-    if "keras" in _sys.modules or _os.environ.get("VAELIB_VERBOSE_IMPORT"):
+    if _os.environ.get("VAELIB_VERBOSE_IMPORT"):
         return
     # Level 3 also hides the C++ lines TensorFlow prints later at run time (e.g. a NodeDef
     # notice once op determinism is on); Python errors are unaffected. A user's value wins.
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    has_tensorflow = _importlib_util.find_spec("tensorflow") is not None
+    if "keras" in _sys.modules and ("tensorflow" in _sys.modules or not has_tensorflow):
+        return  # Keras came first: on JAX TensorFlow is not loaded yet, so still load it here
     for stream in (_sys.stdout, _sys.stderr):
         stream.flush()
     saved, devnull = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
@@ -32,7 +35,7 @@ def _import_keras_quietly():
 
         # TensorFlow is imported here on every backend: on JAX, Keras imports it later anyway
         # (for tf.data and seeding), and its start-up lines would then reach the user.
-        if _importlib_util.find_spec("tensorflow") is not None:
+        if has_tensorflow:
             import tensorflow
 
             tensorflow.config.list_physical_devices()  # CUDA's probe prints here, if at all
@@ -49,6 +52,7 @@ from vaelib import diagnostics as diagnostics  # noqa: E402
 from vaelib import gradients as gradients  # noqa: E402
 from vaelib import likelihoods as likelihoods  # noqa: E402
 from vaelib import plots as plots  # noqa: E402
+from vaelib import web as web  # noqa: E402
 from vaelib.bounds import (  # noqa: E402
     active_units,
     elbo,
@@ -84,6 +88,7 @@ from vaelib.networks import (  # noqa: E402
     mlp_encoder,
 )
 from vaelib.train import SweepResult, beta_sweep, set_seed  # noqa: E402
+from vaelib.web import latent_explorer  # noqa: E402
 
 
 def load_model(path, **kwargs):
@@ -129,6 +134,7 @@ __all__ = [
     "kl_gaussians",
     "kl_per_dimension",
     "kl_standard_normal",
+    "latent_explorer",
     "load_fashion_mnist",
     "load_mnist",
     "load_model",
