@@ -32,6 +32,17 @@ def test_no_start_up_lines(args):
     assert result.stderr == "", result.stderr
 
 
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow",
+    reason="on TensorFlow, `import keras` itself loads TensorFlow before vaelib can quiet it",
+)
+def test_no_start_up_lines_when_keras_is_imported_first():
+    # The chapters' import order (keras, then vaelib); on JAX, seeding loads TensorFlow later.
+    result = _run("-c", "import keras, vaelib; vaelib.set_seed(0)")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr
+
+
 def test_the_lines_are_shown_on_request():
     result = _run("-c", "import os; os.environ['VAELIB_VERBOSE_IMPORT'] = '1'; import vaelib")
     assert result.returncode == 0
