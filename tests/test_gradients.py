@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from vaelib import losses
-from vaelib.gradients import encoder_gradients, pathwise_gradient, score_function_gradient
+from vaelib.gradients import (
+    encoder_gradients,
+    pathwise_gradient,
+    score_function_gradient,
+    weight_gradient_noise,
+    weight_gradients,
+)
 from vaelib.networks import build_mlp_vae
 
 # f(z) = z^2 under N(mu, sigma^2): E f = mu^2 + sigma^2, so d/dmu = 2 mu and
@@ -181,3 +187,73 @@ def test_encoder_gradients_reject_bad_input(model, images, monkeypatch):
     monkeypatch.setattr(keras.backend, "backend", lambda: "numpy")
     with pytest.raises(ValueError, match="Expected the tensorflow or jax backend"):
         encoder_gradients(model, images, num_samples=2)
+
+
+# --------------------------------------------------------------------------- network weights
+
+
+def test_weight_gradients_match_finite_differences(model, images):
+    eps = np.random.default_rng(7).standard_normal((3, len(images), 2)).astype("float32")
+    grads = weight_gradients(model, images, eps)
+    variables = model.trainable_variables
+    assert [g.shape for g in grads] == [tuple(v.shape) for v in variables]
+
+    def loss():
+        terms = model.per_example_losses(images, eps=eps)
+        return float(np.mean(keras.ops.convert_to_numpy(terms["total_loss"]), dtype="float64"))
+
+    h = 1e-3  # small enough not to cross the ReLU kinks, large for float32 round-off
+    for index in (0, len(variables) - 1):  # the encoder's first kernel, the decoder's last bias
+        variable = variables[index]
+        start = keras.ops.convert_to_numpy(variable).copy()
+        for entry in [(0,) * len(start.shape), tuple(s - 1 for s in start.shape)]:
+            values = []
+            for sign in (1, -1):
+                moved = start.copy()
+                moved[entry] += sign * h
+                variable.assign(moved)
+                values.append(loss())
+            variable.assign(start)
+            by_difference = (values[0] - values[1]) / (2 * h)
+            assert grads[index][entry] == pytest.approx(by_difference, rel=1e-2, abs=1e-3)
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_weight_gradient_noise_is_the_variance_of_the_gradients(model, images, batch_size):
+    # Redraw the same noise and images as the function and compute the variances directly.
+    noise = weight_gradient_noise(
+        model, images, num_samples=2, num_repeats=4, batch_size=batch_size, seed=3
+    )
+    rng = np.random.default_rng(3)
+    rows = len(images) if batch_size is None else batch_size
+    draws = []
+    for _ in range(4):
+        chosen = images if batch_size is None else images[rng.choice(4, rows, replace=False)]
+        eps = rng.standard_normal((2, rows, 2)).astype("float32")
+        draws.append(np.concatenate([g.ravel() for g in weight_gradients(model, chosen, eps)]))
+    draws = np.array(draws)
+    encoder_size = sum(int(np.prod(v.shape)) for v in model.encoder.trainable_variables)
+    assert noise.num_repeats == 4
+    assert noise.total == pytest.approx(draws.var(axis=0, ddof=1).sum(), rel=1e-6)
+    assert noise.encoder == pytest.approx(draws[:, :encoder_size].var(0, ddof=1).sum(), rel=1e-6)
+    assert noise.encoder + noise.decoder == pytest.approx(noise.total)
+    assert noise.mean_squared_norm == pytest.approx(np.sum(draws.mean(axis=0) ** 2), rel=1e-6)
+
+
+def test_weight_gradient_noise_falls_with_more_samples(model, images):
+    noise = [
+        weight_gradient_noise(model, images, num_samples=n, num_repeats=40, seed=1).total
+        for n in (1, 16)
+    ]
+    assert 4 < noise[0] / noise[1] < 64  # 16 when the variance is proportional to 1 / L
+
+
+def test_weight_gradient_noise_rejects_bad_input(model, images):
+    with pytest.raises(ValueError, match="Expected num_repeats >= 2"):
+        weight_gradient_noise(model, images, num_repeats=1)
+    with pytest.raises(ValueError, match="Expected batch_size <= len"):
+        weight_gradient_noise(model, images, batch_size=5)
+    with pytest.raises(ValueError, match="Expected num_samples >= 1"):
+        weight_gradient_noise(model, images, num_samples=0)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        weight_gradient_noise(model, images[:0])

@@ -8,9 +8,12 @@ both estimate ``d/d(mu, log_var) E_q[f(z)]`` without bias:
 - pathwise (reparameterised): ``f'(z) * dz / d(mu, log_var) = f'(z) * (1, eps * sigma / 2)``;
   needs the derivative of ``f`` with respect to ``z``.
 
-Every function returns one estimate per sample (not their mean), so that the variance of each
-estimator can be measured. The noise is ``np.random.default_rng(seed).standard_normal(...)``:
-a seed gives the same numbers on every backend.
+These functions return one estimate per sample (not their mean), so that the variance of each
+estimator can be measured. The noise is ``np.random.default_rng(seed).standard_normal(...)``: a
+seed gives the same numbers on every backend. `weight_gradients` and `weight_gradient_noise`
+(from `vaelib.gradient_noise`, re-exported here) go one level further: the gradient of a VAE's
+training loss with respect to all its weights, what SGD follows, and its Monte Carlo and
+minibatch noise.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import keras
 import numpy as np
 
 from vaelib import _checks
+from vaelib.gradient_noise import GradientNoise as GradientNoise
+from vaelib.gradient_noise import weight_gradient_noise as weight_gradient_noise
+from vaelib.gradient_noise import weight_gradients as weight_gradients
 
 _ROWS_PER_CALL = 10_000  # decoder rows per forward/backward pass in `encoder_gradients`
 
