@@ -23,7 +23,8 @@ tests/test_claims_beta.py checks the Bernoulli pixel-mean trap of chapter 4. Her
   1/2. It is a density on [0, 1]^D (the Bernoulli formula integrates to at most 2^-D there), so a
   VAE's marginal integrates to 1 and its ELBO is below log p(x) for grey-level images.
 - 5.2: a draw x ~ p(x | z) from `sample` lies at squared distance sum Var(x_i | z) from the mean:
-  D sigma^2 = 784 for the Gaussian with sigma = 1, sum p(1 - p) for the Bernoulli.
+  D sigma^2 = 784 for the Gaussian with sigma = 1 (most pixels outside [0, 1]), sum p(1 - p) for
+  the Bernoulli, whose draws are binary.
 """
 
 import math
@@ -304,3 +305,22 @@ def test_a_continuous_bernoulli_vaes_elbo_is_below_log_p_x_of_a_normalised_margi
     x = np.array([[0.1, 0.9], [0.5, 0.5], [0.0, 0.3], [0.8, 0.2]], "float32")
     bound = vaelib.elbo(model, x, num_samples=4000, seed=0)
     assert np.all(bound < log_p(x))
+
+
+def test_a_draw_lies_at_squared_distance_sum_of_variances_from_the_mean():
+    # Section 5.2's figure of means and draws: sigma = 1 puts D sigma^2 = 784 of noise on a
+    # digit; a Bernoulli draw is binary, at squared distance sum p (1 - p) from its mean.
+    rng = np.random.default_rng(14)
+    logits = rng.normal(-2.0, 3.0, (64, 28, 28)).astype("float32")
+    p = 1 / (1 + np.exp(-logits.astype("float64")))
+    means = rng.random((64, 28, 28)).astype("float32")
+    gaussian = vaelib.Gaussian(log_var=0.0)
+    draw = to_numpy(gaussian.sample(means, seed=0))
+    distance = np.sum((draw - means) ** 2, axis=(1, 2)).mean()
+    assert distance == pytest.approx(NUM_PIXELS * 1.0**2, rel=0.01)
+    assert np.mean((draw < 0) | (draw > 1)) > 0.5
+    bernoulli = vaelib.Bernoulli()
+    draw = to_numpy(bernoulli.sample(logits, seed=0))
+    assert set(np.unique(draw)) <= {0.0, 1.0}
+    distance = np.sum((draw - p) ** 2, axis=(1, 2)).mean()
+    assert distance == pytest.approx(np.sum(p * (1 - p), axis=(1, 2)).mean(), rel=0.03)
