@@ -1,7 +1,7 @@
 """Check vaelib's latent explorer in headless Chromium: offline, live, exact enough, fast.
 
 Usage:
-    python scripts/check_explorer.py [--num-train 5000] [--epochs 2]
+    python scripts/check_explorer.py [--num-train 5000] [--epochs 2] [--book-page PATH.html]
 
 Trains two MLP VAEs of the book's size (784 -> 512 ReLU -> 2-D latent -> 512 ReLU -> 784) on a
 subset of MNIST for a few epochs (betas 0.1 and 1), writes `vaelib.web.latent_explorer` to a page,
@@ -14,6 +14,12 @@ Protocol (the `Browser` of scripts/check_site.py). It prints and asserts:
 - one decode takes under 16 ms;
 - the bytes the widget adds per model (the chapter's budget is ~3 MB for eight models);
 - at phone width (375 px) nothing overflows horizontally.
+
+With `--book-page` (the built chapter 4, `_build/html/book/04_beta.html`), it also opens the
+widget as the reader gets it, from the stored output of the chapter's full run, and asserts:
+one widget with one button per model (eight), ready, redrawn when the pointer moves and when
+another model is selected, a decode under 16 ms, and its inline data and code within the
+chapter's budget of 3 MB (printed in bytes).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from vaelib import web  # noqa: E402
 
 MAX_PIXEL_ERROR = 1e-2
 MAX_DECODE_MS = 16.0
+MAX_BOOK_BYTES = 3_000_000
+BOOK_MODELS = 8
 PHONE = {"width": 375, "height": 740}
 
 
@@ -120,11 +128,78 @@ def run_checks(browser: Browser, url: str, handle: str, models: dict) -> list[st
     return failures
 
 
+def check_book_page(browser: Browser, url: str) -> list[str]:
+    """The widget of the rendered chapter: live, eight models, fast, within its byte budget."""
+    browser.events.clear()
+    browser.call("Page.navigate", url=url)
+    if not browser.wait_for_event("Page.loadEventFired", timeout=60):
+        return ["the chapter page did not load"]
+    handles = browser.evaluate("Object.keys(window.vaelibExplorers || {})", timeout=10)
+    if len(handles) != 1:
+        return [f"expected one latent explorer on the chapter page, found {len(handles)}"]
+    handle = handles[0]
+    widget = f"document.getElementById({handle!r})"
+    browser.evaluate(f"window.vaelibExplorers[{handle!r}].ready", timeout=60)
+    failures = []
+    num_buttons = browser.evaluate(f"{widget}.querySelectorAll('button').length", timeout=10)
+    size = browser.evaluate(
+        f"Array.from({widget}.querySelectorAll('script'))"
+        ".reduce((n, s) => n + new TextEncoder().encode(s.textContent).length, 0)",
+        timeout=10,
+    )
+    print(f"chapter page: one widget, {num_buttons} models, {size:,} bytes of inline data and code")
+    if num_buttons != BOOK_MODELS:
+        failures.append(f"{num_buttons} model buttons on the chapter page, not {BOOK_MODELS}")
+    if not 0 < size <= MAX_BOOK_BYTES:
+        failures.append(f"the chapter's widget takes {size:,} bytes (budget {MAX_BOOK_BYTES:,})")
+    browser.evaluate(f"{widget}.scrollIntoView()", timeout=10)
+    box = browser.evaluate(
+        f"(() => {{ const b = {widget}.querySelector('canvas').getBoundingClientRect();"
+        " return [b.left, b.top, b.width, b.height]; })()",
+        timeout=10,
+    )
+    pixels = f"window.vaelibExplorers[{handle!r}].pixels()"
+    before = browser.evaluate(pixels, timeout=10)
+    for fx, fy in ((0.3, 0.3), (0.7, 0.6)):
+        browser.call(
+            "Input.dispatchMouseEvent",
+            type="mouseMoved",
+            x=box[0] + fx * box[2],
+            y=box[1] + fy * box[3],
+        )
+    moved = browser.evaluate(pixels, timeout=10)
+    browser.evaluate(f"{widget}.querySelectorAll('button')[{BOOK_MODELS - 1}].click()", timeout=10)
+    switched = browser.evaluate(pixels, timeout=10)
+    changed = sum(a != b for a, b in zip(before, moved, strict=True))
+    switched_changed = sum(a != b for a, b in zip(moved, switched, strict=True))
+    print(
+        f"chapter page: {changed} channel values changed when the pointer moved, "
+        f"{switched_changed} when the last model was selected"
+    )
+    if changed == 0:
+        failures.append("on the chapter page, moving the pointer did not change the image")
+    if switched_changed == 0:
+        failures.append("on the chapter page, selecting another model did not change the image")
+    ms = browser.evaluate(f"window.vaelibExplorers[{handle!r}].timeDecode(200)", timeout=60)
+    print(f"chapter page: one decode in {ms:.2f} ms (limit {MAX_DECODE_MS} ms)")
+    if not ms < MAX_DECODE_MS:
+        failures.append(f"on the chapter page a decode takes {ms:.2f} ms")
+    browser.drain(0.5)
+    for event in browser.events:
+        method, params = event["method"], event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            failures.append(f"JavaScript exception: {params['exceptionDetails'].get('text')}")
+    return failures
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num-train", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--book-page", type=Path, default=None, help="also check the built chapter 4 page"
+    )
     args = parser.parse_args(argv)
     models, x_test, y_test = train_models(args.num_train, args.epochs)
     explorer = web.latent_explorer(models, x_test, y_test, title="check")
@@ -138,6 +213,18 @@ def main(argv=None) -> int:
         try:
             with Browser(args.chromium) as browser:
                 failures = run_checks(browser, base + "explorer.html", handle, models)
+        finally:
+            server.shutdown()
+    if args.book_page is not None:
+        page = args.book_page.resolve()
+        if not page.is_file():
+            print(f"error: no page {page}; build the book first", file=sys.stderr)
+            return 2
+        root = next((p for p in page.parents if (p / "index.html").is_file()), page.parent)
+        server, base = serve(root)  # the whole site, so the page's own assets load too
+        try:
+            with Browser(args.chromium) as browser:
+                failures += check_book_page(browser, base + page.relative_to(root).as_posix())
         finally:
             server.shutdown()
     if failures:
