@@ -37,6 +37,7 @@ CHAPTERS = [
     "book/04_beta",
     "book/05_likelihoods",
     "book/06_conv_vae",
+    "book/07_likelihood",
 ]
 CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 GITHUB_REPO = re.compile(r"github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?(?=[^\w.-]|$)")
