@@ -5,6 +5,8 @@ sum, the missing sigma^2 term, sign errors), the asymmetry of the KL checked aga
 the log-variance parameterisation, the 1/sqrt(n) convergence of the Monte Carlo estimator and the
 mode-seeking / mass-covering fits. The closed forms under test are vaelib's; the references are
 computed here by other means (quadrature, sampling, finite differences, moment matching).
+Section 2.6's 32-D model: the code path chapter 4 shares with it, and training continued by a
+second `fit`; section 2.7's grid range.
 
 Tolerances allow for float32: with the JAX backend, Keras computes in float32 even when it is
 given float64 arrays.
@@ -12,11 +14,13 @@ given float64 arrays.
 
 import math
 
+import keras
 import numpy as np
 import pytest
-from conftest import to_numpy
+from conftest import images, to_numpy
 from scipy import integrate, optimize
 
+import vaelib
 from vaelib.losses import kl_gaussians, kl_standard_normal
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -306,3 +310,63 @@ def test_reverse_kl_is_mode_seeking_forward_kl_is_mass_covering():
     assert math.exp(0.5 * fwd[1]) == pytest.approx(math.sqrt(0.36 + 4.0), rel=1e-3)
     # Each fit is bad under the other direction.
     assert reverse(fwd) > 1.0 and forward(rev) > 5.0
+
+
+# -- the variance penalty ------------------------------------------------------------------------
+
+
+def test_the_prior_penalises_a_shrinking_variance_without_bound_but_slowly():
+    # Section 2.1: the prior penalises (it does not forbid) sigma -> 0; the penalty grows like
+    # -log(sigma^2) / 2, so every finite sigma has a finite cost.
+    log_vars = np.array([-2.0, -10.0, -50.0, -200.0])
+    values = _kl_1d(0.0, log_vars)
+    assert np.all(np.isfinite(values)) and np.all(np.diff(values) > 0)
+    np.testing.assert_allclose(values + 0.5 * log_vars, -0.5, atol=0.07)
+
+
+# -- section 2.6: the 32-D recipe, longer training, and chapter 4 ----------------------------------
+
+
+def _explicit_recipe(x, epochs, latent_dim, hidden_units):
+    """Chapter 4's warm-up cells without the warm-up: seed, build, compile, fit."""
+    vaelib.set_seed(0)
+    model = vaelib.build_mlp_vae(latent_dim=latent_dim, hidden_units=hidden_units, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x, epochs=epochs, batch_size=128, verbose=0)
+    return model
+
+
+def test_chapter_2s_beta_sweep_and_chapter_4s_cells_train_the_same_model():
+    # The same recipe gives bit-identical weights on one backend and library: a difference in
+    # the two chapters' stored counts of active units comes from the runs, not from the code.
+    x = images(num=256)
+    sweep = vaelib.beta_sweep(
+        [1.0], x, x[:32], epochs=1, latent_dim=8, hidden_units=16, seed=0, progress=False
+    )
+    explicit = _explicit_recipe(x, epochs=1, latent_dim=8, hidden_units=16)
+    for a, b in zip(sweep.models[1.0].get_weights(), explicit.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_second_fit_continues_training():
+    # "Ten more epochs, 20 in all": a second `fit` starts from the trained weights and Adam's
+    # state (its step counter goes on), not from scratch.
+    x = images(num=256)
+    model = _explicit_recipe(x, epochs=1, latent_dim=4, hidden_units=16)
+    weights = [w.copy() for w in model.get_weights()]
+    model.fit(x, epochs=1, batch_size=128, verbose=0)
+    assert int(to_numpy(model.optimizer.iterations)) == 2 * 2  # 2 epochs of 2 batches
+    assert any(not np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+
+
+def test_per_axis_ranges_of_99_percent_hold_about_98_to_99_percent_jointly():
+    # Section 2.7's grid spans, on each axis, the 0.5th to the 99.5th percentile of the codes:
+    # about 1% of the codes fall outside on each axis (interpolated quantiles may leave one more
+    # code out per tail), so between 98% and 99% lie inside. 10,000 codes, as in the chapter.
+    rng = np.random.default_rng(0)
+    heavy_tailed = rng.standard_t(2, size=(10_000, 2)) * [20, 15] + [60, 30]
+    correlated = rng.normal(size=(10_000, 2)) @ [[1.0, 0.8], [0.0, 0.6]]
+    for codes in (heavy_tailed, correlated):
+        low, high = np.quantile(codes, [0.005, 0.995], axis=0)
+        inside = np.mean(np.all((codes >= low) & (codes <= high), axis=1))
+        assert 0.9796 <= inside <= 0.99
