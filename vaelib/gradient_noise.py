@@ -20,11 +20,11 @@ from vaelib import _checks
 class GradientNoise(NamedTuple):
     """What `weight_gradient_noise` returns: variances summed over weights (traces), floats.
 
-        ``total`` sums the variance over repeats of every trainable weight's gradient (the trace of
-        the gradients' covariance); ``encoder`` holds the encoder's share and ``decoder`` the rest
-    (the decoder's, and a learned likelihood's weights if any).
-        ``mean_squared_norm`` is the squared norm of the mean gradient (the signal, for scale) and
-        ``num_repeats`` the number of gradients the variances come from.
+    ``total`` sums the variance over repeats of every trainable weight's gradient (the trace of
+    the gradients' covariance); ``encoder`` holds the encoder's share and ``decoder`` the rest
+    (the decoder's, and a learned likelihood's weights if any). ``mean_squared_norm`` is the
+    squared norm of the mean gradient (the signal, for scale) and ``num_repeats`` the number of
+    gradients the variances come from.
     """
 
     total: float
