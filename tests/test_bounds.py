@@ -189,7 +189,7 @@ def test_rate_split_matches_a_linear_gaussian_encoder():
     z_log_var = np.full((n, 1), np.log(s2))
     split = split_rate_of_codes(z_mean, z_log_var, num_samples=5, seed=0)
     expected_rate = 0.5 * (a**2 * np.mean(x**2) + s2 - np.log(s2) - 1.0)
-    assert split.rate == pytest.approx(expected_rate, rel=1e-9)
+    assert split.rate == pytest.approx(expected_rate, rel=1e-6)  # float32 KL on JAX
     assert split.mutual_information == pytest.approx(-0.5 * np.log(s2), abs=0.03)
     assert abs(split.marginal_kl) < 0.03
     assert split.rate == pytest.approx(split.mutual_information + split.marginal_kl)
