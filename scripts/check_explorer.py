@@ -57,6 +57,25 @@ def train_models(num_train: int, epochs: int) -> tuple[dict, np.ndarray, np.ndar
     return models, x_test, y_test
 
 
+def move_pointer(browser: Browser, handle: str, points) -> tuple[list, list]:
+    """Move the mouse over the widget's latent plane; its image before and after (RGBA values)."""
+    box = browser.evaluate(
+        f"(() => {{ const b = document.getElementById({handle!r}).querySelector('canvas')"
+        ".getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })()",
+        timeout=10,
+    )
+    pixels = f"window.vaelibExplorers[{handle!r}].pixels()"
+    before = browser.evaluate(pixels, timeout=10)
+    for fx, fy in points:
+        browser.call(
+            "Input.dispatchMouseEvent",
+            type="mouseMoved",
+            x=box[0] + fx * box[2],
+            y=box[1] + fy * box[3],
+        )
+    return before, browser.evaluate(pixels, timeout=10)
+
+
 def run_checks(browser: Browser, url: str, handle: str, models: dict) -> list[str]:
     failures = []
     browser.call("Page.navigate", url=url)
@@ -65,21 +84,7 @@ def run_checks(browser: Browser, url: str, handle: str, models: dict) -> list[st
     browser.evaluate(f"window.vaelibExplorers[{handle!r}].ready", timeout=30)
 
     # The pointer moves: the image must change.
-    box = browser.evaluate(
-        "(() => { const b = document.querySelector('canvas').getBoundingClientRect();"
-        " return [b.left, b.top, b.width, b.height]; })()",
-        timeout=10,
-    )
-    pixels = f"window.vaelibExplorers[{handle!r}].pixels()"
-    before = browser.evaluate(pixels, timeout=10)
-    for fx, fy in ((0.2, 0.3), (0.8, 0.7)):
-        browser.call(
-            "Input.dispatchMouseEvent",
-            type="mouseMoved",
-            x=box[0] + fx * box[2],
-            y=box[1] + fy * box[3],
-        )
-    after = browser.evaluate(pixels, timeout=10)
+    before, after = move_pointer(browser, handle, ((0.2, 0.3), (0.8, 0.7)))
     changed = sum(a != b for a, b in zip(before, after, strict=True))
     print(f"pointer moved: {changed} of {len(after)} channel values of the image changed")
     if changed == 0:
@@ -154,21 +159,8 @@ def check_book_page(browser: Browser, url: str) -> list[str]:
     if not 0 < size <= MAX_BOOK_BYTES:
         failures.append(f"the chapter's widget takes {size:,} bytes (budget {MAX_BOOK_BYTES:,})")
     browser.evaluate(f"{widget}.scrollIntoView()", timeout=10)
-    box = browser.evaluate(
-        f"(() => {{ const b = {widget}.querySelector('canvas').getBoundingClientRect();"
-        " return [b.left, b.top, b.width, b.height]; })()",
-        timeout=10,
-    )
+    before, moved = move_pointer(browser, handle, ((0.3, 0.3), (0.7, 0.6)))
     pixels = f"window.vaelibExplorers[{handle!r}].pixels()"
-    before = browser.evaluate(pixels, timeout=10)
-    for fx, fy in ((0.3, 0.3), (0.7, 0.6)):
-        browser.call(
-            "Input.dispatchMouseEvent",
-            type="mouseMoved",
-            x=box[0] + fx * box[2],
-            y=box[1] + fy * box[3],
-        )
-    moved = browser.evaluate(pixels, timeout=10)
     browser.evaluate(f"{widget}.querySelectorAll('button')[{BOOK_MODELS - 1}].click()", timeout=10)
     switched = browser.evaluate(pixels, timeout=10)
     changed = sum(a != b for a, b in zip(before, moved, strict=True))
