@@ -8,9 +8,22 @@ function (id) {
   // ---- decoding -----------------------------------------------------------------------
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const floats = (b64) => new Float32Array(bytes(b64).buffer);
-  async function inflate(b64) {  // zlib-compressed int8 weights
+  async function inflate(b64) {  // zlib-compressed bytes
     const stream = new Blob([bytes(b64)]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Int8Array(await new Response(stream).arrayBuffer());
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  function varints(raw, count) {  // LEB128 varints of zigzag codes -> signed integers
+    const out = new Int32Array(count);
+    let k = 0, z = 0, shift = 0;
+    for (const byte of raw) {
+      z += (byte & 127) * 2 ** shift;
+      if (byte & 128) { shift += 7; continue; }
+      out[k++] = z % 2 ? -(z + 1) / 2 : z / 2;
+      z = 0;
+      shift = 0;
+    }
+    if (k !== count) throw new Error(`expected ${count} weights, found ${k}`);
+    return out;
   }
   const sigmoid = (v) => 1 / (1 + Math.exp(-v));
   const activations = {
@@ -27,21 +40,26 @@ function (id) {
       : sigmoid(l) / Math.tanh(l / 2) - 1 / l),
   };
 
-  // One dense layer: out_j = act(scale_j * sum_i h_i q_ij + bias_j), with q (inputs x units) in
-  // int8 and one scale per unit, or in float32 with scales of 1 (small layers).
+  // One dense layer: out_j = act(scale_j * sum_i (inputScale_i * h_i) * q[j, i] + bias_j), with
+  // q (units x inputs, one unit's weights together) in integers, or float32 with scales of 1.
   function decode(model, z) {
     let h = Float32Array.from(z);
     for (const layer of model.layers) {
-      const acc = new Float32Array(layer.units);
+      const scaled = new Float32Array(layer.inputs);
+      const used = [];  // inputs that are not zero (ReLU units off add nothing)
       for (let i = 0; i < layer.inputs; i++) {
-        const hi = h[i];
-        if (hi === 0) continue;  // a unit at zero (ReLU) adds nothing
-        const row = i * layer.units;
-        for (let j = 0; j < layer.units; j++) acc[j] += hi * layer.q[row + j];
+        scaled[i] = h[i] * layer.inputScale[i];
+        if (scaled[i] !== 0) used.push(i);
       }
+      const out = new Float32Array(layer.units);
       const f = activations[layer.activation];
-      for (let j = 0; j < layer.units; j++) acc[j] = f(acc[j] * layer.scale[j] + layer.bias[j]);
-      h = acc;
+      for (let j = 0; j < layer.units; j++) {
+        const row = j * layer.inputs;
+        let sum = 0;
+        for (const i of used) sum += scaled[i] * layer.q[row + i];
+        out[j] = f(sum * layer.scale[j] + layer.bias[j]);
+      }
+      h = out;
     }
     const g = outputs[model.output];
     for (let j = 0; j < h.length; j++) h[j] = g(h[j]);
@@ -75,11 +93,6 @@ function (id) {
   image.height = height;
   const pixels = image.getContext("2d").createImageData(width, height);
   const state = { model: 0, z: [0, 0], lastMs: 0 };
-
-  function viewRange(model) {  // half-width of the plane: the prior's 3 sd, or the codes' spread
-    const sorted = Array.from(model.codes, Math.abs).sort((a, b) => a - b);
-    return Math.max(3.5, 1.1 * sorted[Math.floor(0.99 * (sorted.length - 1))]);
-  }
 
   function drawPlane() {
     const model = data.models[state.model];
@@ -175,11 +188,13 @@ function (id) {
   // Weights are inflated once; then the widget draws and the test hook is ready.
   const ready = (async () => {
     for (const model of data.models) {
-      model.codes = floats(model.codes);
-      model.range = viewRange(model);
-      for (const layer of model.layers) {
-        layer.q = layer.dtype === "float32" ? floats(layer.weights) : await inflate(layer.weights);
+      model.codes = Float32Array.from(new Int16Array(bytes(model.codes).buffer),
+        (v) => v * model.code_scale);
+      for (const layer of model.layers) {  // model.range: the square the export was checked on
+        layer.q = layer.dtype === "float32" ? floats(layer.weights)
+          : varints(await inflate(layer.weights), layer.inputs * layer.units);
         layer.scale = floats(layer.scale);
+        layer.inputScale = floats(layer.input_scale);
         layer.bias = floats(layer.bias);
       }
     }
