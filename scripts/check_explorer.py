@@ -13,6 +13,7 @@ Protocol (the `Browser` of scripts/check_site.py). It prints and asserts:
 - at 49 test points per model, spread over the square the widget shows, the browser's pixels
   equal `model.decode(z)` within 1e-2;
 - one decode takes under 16 ms;
+- the arrow keys move the cursor and stop it at the edge of the square the widget shows;
 - the bytes the widget adds per model (the chapter's budget is ~3 MB for eight models);
 - at phone width (375 px) nothing overflows horizontally.
 
@@ -105,6 +106,18 @@ def run_checks(browser: Browser, url: str, handle: str, models: dict, specs: dic
     print(f"pointer moved: {changed} of {len(after)} channel values of the image changed")
     if changed == 0:
         failures.append("moving the pointer did not change the image")
+
+    # Arrow keys: the cursor moves, and stops at the edge of the square the export was checked on.
+    z, half_width = browser.evaluate(
+        f"(() => {{ const e = window.vaelibExplorers[{handle!r}]; const c = document"
+        f".getElementById({handle!r}).querySelector('canvas'); for (let k = 0; k < 60; k++) "
+        "c.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', shiftKey: true})); "
+        "return [e.state.z, e.range()]; })()",
+        timeout=10,
+    )
+    print(f"60 shift+right arrows: cursor at z1 = {z[0]:.3f}, the square's edge {half_width:.3f}")
+    if not abs(z[0] - half_width) < 1e-6:
+        failures.append(f"the arrow keys left the cursor at {z[0]}, not at the edge {half_width}")
 
     # Exactness against the model itself, quantisation included.
     worst = 0.0

@@ -51,10 +51,12 @@ def test_the_exported_decoder_reproduces_the_model_within_max_error(trained):
 def test_every_likelihood_mean_and_activation_round_trips(likelihood, activation):
     keras.utils.set_random_seed(1)
     model = vaelib.build_mlp_vae(
-        (6, 5, 3), hidden_units=[32, 16], activation=activation, likelihood=likelihood
+        (6, 5, 3), hidden_units=[128, 96], activation=activation, likelihood=likelihood
     )
     spec = web.export_decoder(model)
     assert spec["image_shape"] == [6, 5, 3]
+    # 2 x 96 stays float32; 96 x 128 (8 bits) and 128 x 90 (per unit) are rounded
+    assert [layer["dtype"] for layer in spec["layers"]] == ["float32", "int", "int"]
     z = _grid(5)
     np.testing.assert_allclose(web.decode_exported(spec, z), model.decode(z), atol=1e-2)
 
@@ -110,6 +112,11 @@ def test_varints_round_trip_and_stay_short():
     raw = web._to_varints(q)
     np.testing.assert_array_equal(web._from_varints(raw), q)
     assert len(web._to_varints(np.arange(-64, 64))) == 128  # one byte each
+    # The standard format (protobuf's sint32), which explorer.js reads.
+    golden = "00 01 02 7f 7e 8001 8101 fe7f ff7f 808001"
+    assert web._to_varints(np.array([0, -1, 1, -64, 63, 64, -65, 8191, -8192, 8192])).hex() == (
+        golden.replace(" ", "")
+    )
     assert len(web._to_varints(np.array([64, -65, 8191, -8192]))) == 8  # two bytes each
 
 
@@ -148,6 +155,23 @@ def test_inputs_off_on_the_whole_square_are_stored_as_zeros(trained):
     input_scale = web._unb64(layer["input_scale"], "float32")
     assert np.all(input_scale[:5] == 0) and np.all(input_scale[5:] > 0)
     assert np.all(web.exported_weights(layer)[:5] == 0)
+
+
+def test_a_live_input_with_zero_weights_is_kept_and_the_bound_holds(trained):
+    model = small_vae(hidden_units=64)
+    model.set_weights(trained.get_weights())
+    codes = web._calibration_codes(2, extent=3.5).astype("float32")
+    hidden = keras.Model(model.decoder.inputs[0], model.decoder.get_layer("hidden").output)
+    live = np.flatnonzero(np.asarray(hidden(codes)).max(axis=0) > 0)[:3]
+    assert len(live) == 3
+    params = model.decoder.get_layer("params")
+    kernel, bias = params.get_weights()
+    kernel[live] = 0.0  # three hidden units whose weights are all zero (e.g. pruned), still on
+    params.set_weights([kernel, bias])
+    spec = web.export_decoder(model)
+    input_scale = web._unb64(spec["layers"][1]["input_scale"], "float32")
+    assert np.all(input_scale[live] > 0)  # kept: their rounded weights carry others' error
+    assert _errors(model, spec, codes).max() <= 0.005 + 1e-5
 
 
 def test_the_explorer_is_self_contained(trained):

@@ -22,7 +22,7 @@ function (id) {
       z = 0;
       shift = 0;
     }
-    if (k !== count) throw new Error(`expected ${count} weights, found ${k}`);
+    if (k !== count || shift !== 0) throw new Error(`expected ${count} weights, found ${k}`);
     return out;
   }
   const sigmoid = (v) => 1 / (1 + Math.exp(-v));
@@ -149,8 +149,16 @@ function (id) {
     drawImage();
   }
 
-  function select(index) {  // another model: the cursor keeps its place in the latent plane
+  // The cursor stays in the square the model's export was checked on (its pixels within the
+  // export's error bound there).
+  function clamp(z) {
+    const range = data.models[state.model].range;
+    return z.map((v) => Math.min(range, Math.max(-range, v)));
+  }
+
+  function select(index) {  // another model: the cursor keeps its place (within the new square)
     state.model = index;
+    state.z = clamp(state.z);
     buttons.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", i === index));
     update();
   }
@@ -158,8 +166,8 @@ function (id) {
   function pointAt(event) {
     const box = plane.getBoundingClientRect();
     const range = data.models[state.model].range;
-    state.z = [((event.clientX - box.left) / box.width) * 2 * range - range,
-      range - ((event.clientY - box.top) / box.height) * 2 * range];
+    state.z = clamp([((event.clientX - box.left) / box.width) * 2 * range - range,
+      range - ((event.clientY - box.top) / box.height) * 2 * range]);
     update();
   }
   plane.addEventListener("pointerdown", (e) => { plane.setPointerCapture(e.pointerId); pointAt(e); });
@@ -169,7 +177,7 @@ function (id) {
     if (!moves[e.key]) return;
     e.preventDefault();
     const step = (data.models[state.model].range / 40) * (e.shiftKey ? 5 : 1);
-    state.z = [state.z[0] + moves[e.key][0] * step, state.z[1] + moves[e.key][1] * step];
+    state.z = clamp([state.z[0] + moves[e.key][0] * step, state.z[1] + moves[e.key][1] * step]);
     update();
   });
 
@@ -212,6 +220,7 @@ function (id) {
     state,
     select,
     decode: (index, z) => Array.from(decode(data.models[index], z)),
+    range: () => data.models[state.model].range,
     timeDecode(count) {
       const start = performance.now();
       for (let k = 0; k < count; k++) decode(data.models[state.model], [k / count, -k / count]);

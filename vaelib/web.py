@@ -1,9 +1,10 @@
 """The latent space in the reader's hands: decoders exported for the browser, and a widget.
 
 `export_decoder` turns an MLP decoder into a compact description: for each dense layer its
-activation, its biases, and its weights, the large layers' rounded to integers with a scale per
-output unit and per input, each output unit with as few bits as keep its output within a set
-error where the explorer looks (zlib-compressed varints in base64; small layers in float32).
+activation, its biases, and its weights: small layers in float32; large ones rounded to integers
+with a scale per output unit and per input (zlib-compressed varints in base64), the last layer
+unit by unit with as few bits as keep its output within a set error where the explorer looks,
+the others with 8 bits.
 `decode_exported` is the same arithmetic in NumPy, the reference the browser's JavaScript
 (``explorer.js``, beside this file) is checked against. `latent_explorer` returns a
 self-contained HTML widget (no server, no kernel, nothing fetched): the test set's codes
@@ -122,8 +123,8 @@ def view_range(codes) -> float:
 
 def _calibration_codes(latent_dim, codes=None, extent=3.5, seed=0):
     """Codes the decoder will be asked about: draws from the prior, the data's own codes (when
-    given), uniform draws and a regular grid over the square the explorer shows (its corners
-    included), and a finer grid over the prior's 3.5 standard deviations."""
+    given), uniform draws over the square the explorer shows, and 64 x 64 grids over that
+    square (its corners included) and over the prior's 3.5 standard deviations."""
     rng = np.random.default_rng(seed)
     pieces = [rng.standard_normal((4096, latent_dim))]
     if codes is not None:
@@ -131,8 +132,8 @@ def _calibration_codes(latent_dim, codes=None, extent=3.5, seed=0):
         pieces.append(codes[rng.permutation(len(codes))[:10_000]])
     pieces.append(rng.uniform(-extent, extent, (4096, latent_dim)))
     if latent_dim == 2:
-        for half, n in ((extent, 64), (3.5, 32)):
-            values = np.linspace(-half, half, n)
+        for half in sorted({extent, 3.5}):
+            values = np.linspace(-half, half, 64)
             pieces.append(np.stack(np.meshgrid(values, values), axis=-1).reshape(-1, 2))
     return np.concatenate(pieces)
 
@@ -175,8 +176,9 @@ def _quantise(kernel, layer_inputs, bits_to_try, accept):
     x = np.asarray(layer_inputs, dtype="float64")
     rms = np.sqrt(np.mean(x**2, axis=0))
     largest = np.max(np.abs(kernel), axis=1)
-    dead = (rms == 0) | (largest == 0)
-    balance = np.sqrt(np.where(dead, 1.0, rms) / np.where(dead, 1.0, largest))
+    dead = rms == 0  # rows of zero weights with live inputs are rounded as the others are
+    plain = dead | (largest == 0)
+    balance = np.where(plain, 1.0, np.sqrt(rms / np.where(plain, 1.0, largest)))
     balanced = np.where(dead[:, None], 0.0, kernel * balance[:, None])
     inputs = x / balance
     q = np.zeros(kernel.shape, dtype="int64")
@@ -348,7 +350,8 @@ class LatentExplorer:
     Attributes:
         html: the widget's HTML, with its data and script inline.
         num_bytes: its size in bytes (UTF-8).
-        specs: model name -> its exported decoder (`export_decoder`), as the page holds it.
+        specs: model name -> its exported decoder (`export_decoder`); the page holds the same,
+            less each layer's record of bits.
     """
 
     def __init__(self, html_text: str, specs: dict | None = None):
@@ -413,12 +416,13 @@ def latent_explorer(
                 f"Expected models with a 2-D latent. Received: {name!r} with "
                 f"latent_dim={model.latent_dim}"
             )
-        spec = export_decoder(model, max_error, codes=model.encode(x)[0])
+        z_mean = model.encode(x)[0]
+        spec = export_decoder(model, max_error, codes=z_mean)
         specs[str(name)] = spec
-        # The scatter's codes as int16 steps of code_scale (the plane spans 2 * range; codes
-        # up to four times beyond it are kept) and the layers without their record of bits.
+        # The scatter's codes as int16 steps of code_scale: |z| up to 4 * range is kept (the
+        # plane shows |z| <= range).
         code_scale = 4.0 * spec["range"] / 32767
-        steps = np.round(np.clip(model.encode(x[rows])[0] / code_scale, -32767, 32767))
+        steps = np.round(np.clip(z_mean[rows] / code_scale, -32767, 32767))
         layers = [{k: v for k, v in layer.items() if k != "bits"} for layer in spec["layers"]]
         entries.append(
             {
