@@ -14,6 +14,7 @@ Protocol (the `Browser` of scripts/check_site.py). It prints and asserts:
   equal `model.decode(z)` within 1e-2;
 - one decode takes under 16 ms;
 - the arrow keys move the cursor and stop it at the edge of the square the widget shows;
+- the selected model's button is pressed and drawn differently, and the readout names it;
 - the bytes the widget adds per model (the chapter's budget is ~3 MB for eight models);
 - at phone width (375 px) nothing overflows horizontally.
 
@@ -106,6 +107,19 @@ def run_checks(browser: Browser, url: str, handle: str, models: dict, specs: dic
     print(f"pointer moved: {changed} of {len(after)} channel values of the image changed")
     if changed == 0:
         failures.append("moving the pointer did not change the image")
+
+    # A model button: pressed and drawn differently from the others; the readout names the model.
+    pressed, styles, readout = browser.evaluate(
+        f"(() => {{ const w = document.getElementById({handle!r}); const b = "
+        "w.querySelectorAll('button'); b[1].click(); return [Array.from(b, (x) => "
+        "x.getAttribute('aria-pressed')), Array.from(b, (x) => getComputedStyle(x)"
+        ".backgroundColor), w.querySelector('.vaelib-explorer-readout').textContent]; })()",
+        timeout=10,
+    )
+    name = list(models)[1]
+    print(f"second model selected: pressed {pressed}, readout names it: {name in readout}")
+    if pressed[:2] != ["false", "true"] or styles[0] == styles[1] or name not in readout:
+        failures.append(f"the selected model is not shown: {pressed}, {styles}")
 
     # Arrow keys: the cursor moves, and stops at the edge of the square the export was checked on.
     z, half_width = browser.evaluate(

@@ -83,6 +83,7 @@ function (id) {
   const side = el("div", "display:flex;flex-direction:column;gap:6px");
   const image = el("canvas", "width:160px;image-rendering:pixelated;border:1px solid #ccc");
   const readout = el("div", "font-variant-numeric:tabular-nums");
+  readout.className = "vaelib-explorer-readout";
   const legend = el("div", "font-size:12px;max-width:200px");
   side.append(image, readout, legend);
   row.append(plane, side);
@@ -121,6 +122,14 @@ function (id) {
       ctx.stroke();
     }
     ctx.setLineDash([]);
+    // The plane's extent differs between models (each shows its own codes): say it.
+    const extent = `both axes from ${(-range).toFixed(1)} to ${range.toFixed(1)}`;
+    const fontPx = Math.round(size / 28);
+    ctx.font = `${fontPx}px system-ui,sans-serif`;
+    ctx.fillStyle = "rgba(255,255,255,0.8)";
+    ctx.fillRect(0, size - fontPx - 8, ctx.measureText(extent).width + 8, fontPx + 8);
+    ctx.fillStyle = "#555";
+    ctx.fillText(extent, 4, size - 6);
     const [cx, cy] = [toPx(state.z[0]), toPx(-state.z[1])];
     ctx.lineWidth = 2;
     ctx.beginPath();
@@ -141,7 +150,8 @@ function (id) {
       pixels.data[4 * p + 3] = 255;
     }
     image.getContext("2d").putImageData(pixels, 0, 0);
-    readout.textContent = `z = (${state.z[0].toFixed(2)}, ${state.z[1].toFixed(2)})`;
+    const name = data.models[state.model].name;
+    readout.textContent = `${name}: z = (${state.z[0].toFixed(2)}, ${state.z[1].toFixed(2)})`;
   }
 
   function update() {
@@ -159,7 +169,11 @@ function (id) {
   function select(index) {  // another model: the cursor keeps its place (within the new square)
     state.model = index;
     state.z = clamp(state.z);
-    buttons.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-pressed", i === index));
+    buttons.querySelectorAll("button").forEach((b, i) => {  // the selected model stands out
+      b.setAttribute("aria-pressed", i === index);
+      b.style.background = i === index ? "#333" : "#f6f6f6";
+      b.style.color = i === index ? "#fff" : "#000";
+    });
     update();
   }
 
