@@ -219,7 +219,8 @@ def export_decoder(
     e.g. a grey level) stays within ``max_error`` of the model's on calibration codes: draws
     from the prior, the data's ``codes``, and the latent square of half-width ``extent``. A
     pixel that is black wherever the explorer looks needs few bits, one on the strokes more
-    (chapter 4's MNIST decoders: 3.3 to 8.4 bits per weight on average). The rounding compensates its own errors on those codes (`_compensated_rounding`) and is
+    (chapter 4's MNIST decoders: 3.3 to 8.4 bits per weight on average). The rounding
+    compensates its own errors on those codes (`_compensated_rounding`) and is
     balanced against each input's size (`_quantise`). Layers with at most 8192 weights (the
     first one of a 2-D latent) stay float32; other large layers get 8 bits.
 
